@@ -1,0 +1,3 @@
+from promptlib.cli import main
+
+main()

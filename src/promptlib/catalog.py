@@ -1,0 +1,252 @@
+"""What the recipe commands do: add, edit, remove, show, list, tags, history, lint.
+
+Each function is one CLI command's single core call. Every write validates first, then happens
+under the collection's lock as one atomic file write and exactly one commit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from promptlib import store
+from promptlib.errors import InvalidError, RecipeError, SecretFoundError
+from promptlib.recipe import Recipe, check_name, dump_yaml
+from promptlib.recipe import load as load_recipe
+from promptlib.store import Collection, LoadedRecipe, RecipeFile
+
+
+@dataclass(frozen=True)
+class RecipeFields:
+    """A recipe as given on the command line: `add NAME --title … --template …`."""
+
+    name: str
+    title: str
+    description: str
+    tags: Sequence[str]
+    template: str
+
+
+def recipe_from_fields(fields: RecipeFields) -> bytes:
+    """YAML for a recipe built from flags. Variables the template reads are declared for it,
+    since a one-line `add` has no way to spell them out."""
+    from promptlib import sandbox
+
+    check_name(fields.name)
+    try:
+        used = sorted(sandbox.template_variables(fields.template))
+    except InvalidError as exc:
+        raise RecipeError(str(exc), field="template") from None
+    data: dict[str, Any] = {
+        "name": fields.name,
+        "title": fields.title,
+        "description": fields.description or fields.title,
+        "tags": list(fields.tags),
+    }
+    if used:
+        data["variables"] = {v: {"description": v.replace("_", " ")} for v in used}
+    data["template"] = fields.template if fields.template.endswith("\n") else fields.template + "\n"
+    data["format"] = 1
+    return dump_yaml(data).encode("utf-8")
+
+
+def validate(data: bytes, *, path: str, expected_name: str | None = None) -> Recipe:
+    """Everything `add` and `edit` check before writing: structure, template, secrets."""
+    recipe = load_recipe(data, path=path, expected_name=expected_name)
+    try:
+        recipe.check_template()
+    except RecipeError as exc:
+        raise exc.at(path) from None
+    refuse_secrets(data.decode("utf-8"), path)
+    return recipe
+
+
+def refuse_secrets(text: str, where: str) -> None:
+    from promptlib import redact
+
+    findings = redact.find_secrets(text)
+    if findings:
+        first = findings[0]
+        kinds = ", ".join(sorted({f.kind for f in findings}))
+        raise SecretFoundError(
+            f"{where}:{first.line}: looks like a credential ({kinds}); refusing to store it",
+            hint="remove it, or use a placeholder such as <API_KEY>",
+        )
+
+
+def _with_author(data: bytes, recipe: Recipe, coll: Collection) -> tuple[bytes, Recipe]:
+    if recipe.author:
+        return data, recipe
+    from promptlib import gitops
+
+    name, email = gitops.identity(coll.path)
+    recipe = replace(recipe, author=f"{name} <{email}>")
+    return recipe.dump().encode("utf-8"), recipe
+
+
+def default_collection() -> str:
+    from promptlib import settings
+
+    return settings.load().default_collection
+
+
+def add(data: bytes, *, to: str | None = None, source: str = "<new recipe>") -> RecipeFile:
+    """Validate a new recipe, write it into a collection, commit. Nothing is written on error."""
+    recipe = validate(data, path=source)
+    coll = store.collection(to or default_collection())
+    data, recipe = _with_author(data, recipe, coll)
+    from promptlib import gitops
+
+    with gitops.locked(coll.name):
+        existing = [rf for rf in store.iter_recipe_files(coll) if rf.name == recipe.name]
+        if existing:
+            raise InvalidError(f"{existing[0].id} already exists",
+                               hint=f"edit it with `promptlib edit {existing[0].id}`, "
+                                    "or choose another name")
+        rf = store.new_recipe_path(coll, recipe)
+        store.write_atomic(rf.path, data)
+        gitops.commit(coll.path, [rf.relpath], f"Add {recipe.name}: {recipe.title}")
+    return rf
+
+
+def read_source(ref: str) -> tuple[RecipeFile, str]:
+    """The file and text that `edit` opens."""
+    rf = store.find(ref)
+    return rf, store.read_bytes_nofollow(rf.path).decode("utf-8", errors="replace")
+
+
+def save_edit(rf: RecipeFile, data: bytes) -> bool:
+    """Validate an edited recipe and commit it. False when nothing changed."""
+    recipe = validate(data, path=store.display_path(rf), expected_name=rf.name)
+    from promptlib import gitops
+
+    with gitops.locked(rf.collection):
+        if store.read_bytes_nofollow(rf.path) == data:
+            return False
+        store.write_atomic(rf.path, data)
+        gitops.commit(rf.root, [rf.relpath], f"Edit {recipe.name}: {recipe.title}")
+    return True
+
+
+def remove(ref: str) -> RecipeFile:
+    rf = store.find(ref)
+    from promptlib import gitops
+
+    with gitops.locked(rf.collection):
+        store.safe_path(store.Collection(rf.collection, rf.root), rf.relpath).unlink()
+        gitops.commit(rf.root, [rf.relpath], f"Remove {rf.name}")
+    return rf
+
+
+def show(ref: str) -> LoadedRecipe:
+    rf = store.find(ref)
+    return LoadedRecipe(rf, store.read(rf))
+
+
+def recipe_json(item: LoadedRecipe) -> dict[str, Any]:
+    return {"id": item.id, "collection": item.file.collection, "path": item.file.relpath,
+            **item.recipe.to_dict()}
+
+
+def summary_json(item: LoadedRecipe) -> dict[str, Any]:
+    r = item.recipe
+    return {"id": item.id, "collection": item.file.collection, "name": r.name, "title": r.title,
+            "tags": list(r.tags)}
+
+
+def list_recipes(tags: Iterable[str] = (), teams: Iterable[str] = ()
+                 ) -> tuple[list[LoadedRecipe], list[RecipeError]]:
+    wanted = set(tags)
+    loaded, problems = store.load_all(store.selected(list(teams)))
+    if wanted:
+        loaded = [r for r in loaded if wanted <= set(r.recipe.tags)]
+    loaded.sort(key=lambda r: (r.recipe.use_case, r.recipe.name, r.file.collection))
+    return loaded, problems
+
+
+def tag_counts(teams: Iterable[str] = ()) -> tuple[list[tuple[str, int]], list[RecipeError]]:
+    loaded, problems = store.load_all(store.selected(list(teams)))
+    counts = Counter(tag for r in loaded for tag in r.recipe.tags)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])), problems
+
+
+def history(ref: str) -> tuple[RecipeFile, list[Any]]:
+    from promptlib import gitops
+
+    rf = store.find(ref)
+    return rf, gitops.log(rf.root, rf.relpath)
+
+
+# --- lint -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class LintResult:
+    id: str
+    path: str
+    problems: list[str] = field(default_factory=list)
+    examples: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "path": self.path, "ok": self.ok, "examples": self.examples,
+                "problems": self.problems}
+
+
+def lint(refs: Sequence[str] = ()) -> list[LintResult]:
+    """Validate recipes, render each example and check its `expect`s, scan for secrets."""
+    from promptlib import redact, sandbox
+
+    files = [store.find(r) for r in refs] if refs else [
+        rf for c in store.collections() for rf in store.iter_recipe_files(c)]
+    results: list[LintResult] = []
+    loaded: list[tuple[LintResult, Recipe]] = []
+    for rf in files:
+        result = LintResult(rf.id, store.display_path(rf))
+        results.append(result)
+        try:
+            data = store.read_bytes_nofollow(rf.path)
+            recipe = load_recipe(data, path=result.path, expected_name=rf.name)
+        except RecipeError as exc:
+            result.problems.append(str(exc))
+            continue
+        for finding in redact.find_secrets(data.decode("utf-8")):
+            result.problems.append(f"{result.path}:{finding.line}: looks like a credential "
+                                   f"({finding.kind})")
+        loaded.append((result, recipe))
+    # One bounded worker analyses every template: lint over thousands of recipes cannot fork
+    # once per recipe.
+    analyses = sandbox.check_templates([recipe.template for _, recipe in loaded])
+    for (result, recipe), used in zip(loaded, analyses, strict=True):
+        try:
+            if isinstance(used, Exception):
+                raise RecipeError(str(used), path=result.path, line=recipe.template_line,
+                                  field="template")
+            recipe.check_variables_used(used)
+        except RecipeError as exc:
+            result.problems.append(str(exc.at(result.path)) if exc.path is None else str(exc))
+            continue
+        _lint_examples(result, recipe)
+    return results
+
+
+def _lint_examples(result: LintResult, recipe: Recipe) -> None:
+    from promptlib import render
+
+    for i, example in enumerate(recipe.examples):
+        where = f"{result.path}:{example.line}: examples[{i}]"
+        try:
+            text = render.render_example(recipe, example.vars)
+        except InvalidError as exc:
+            result.problems.append(f"{where}: does not render: {exc}")
+            continue
+        result.examples += 1
+        missing = [e for e in example.expect if e not in text]
+        if missing:
+            result.problems.append(f"{where}: rendered prompt lacks expected text "
+                                   + ", ".join(repr(m) for m in missing))

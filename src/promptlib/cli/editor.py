@@ -1,0 +1,86 @@
+"""$EDITOR round trips for `add --edit` and `edit`: the only interactive part of the recipe commands.
+
+Nothing typed is ever lost: when the user gives up on an invalid recipe, their text is kept in
+the state folder and the path is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+
+from promptlib import catalog, config, console
+from promptlib.errors import InvalidError, PromptlibError, UsageError
+from promptlib.recipe import dump_yaml
+from promptlib.store import RecipeFile
+
+T = TypeVar("T")
+
+SKELETON_TEMPLATE = "Describe the task for the model here. Use {{ input }} for the pasted text.\n"
+
+
+def compose_new(fields: catalog.RecipeFields) -> bytes:
+    """The text `add --edit` opens: whatever the flags gave, and placeholders for the rest."""
+    data = {
+        "name": fields.name or "new-recipe",
+        "title": fields.title or "One line that says what this prompt does",
+        "description": fields.description or "When to reach for it, and what it returns.",
+        "tags": list(fields.tags) or ["incident-response"],
+        "variables": {"input": {"description": "The text to work on", "stdin": True}},
+        "template": fields.template or SKELETON_TEMPLATE,
+    }
+    return dump_yaml(data).encode("utf-8")
+
+
+def run_editor(data: bytes, suffix: str = ".yaml") -> bytes:
+    command = config.editor()
+    if not command:
+        raise UsageError("no editor: set $EDITOR (or $VISUAL)",
+                         hint="or add the recipe with --file F / --file -")
+    fd, name = tempfile.mkstemp(prefix="promptlib-", suffix=suffix)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        result = subprocess.run([*shlex.split(command), str(path)], check=False)
+        if result.returncode != 0:
+            raise PromptlibError(f"the editor ({command}) exited with status {result.returncode}")
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def retry_until_valid(data: bytes, save: Callable[[bytes], T]) -> T:
+    """Open the editor, try to save; on an invalid recipe offer to re-open it with the text kept."""
+    while True:
+        data = run_editor(data)
+        try:
+            return save(data)
+        except InvalidError as exc:
+            console.error(exc.message, exc.hint)
+            if not (sys.stdin.isatty() and typer.confirm("Re-open the editor?", default=True)):
+                kept = _keep(data)
+                raise InvalidError(f"not saved; your text is kept in {kept}",
+                                   hint="fix it and add it with `promptlib add --file "
+                                        f"{kept}`") from None
+
+
+def edit_existing(rf: RecipeFile, text: str) -> bool:
+    return retry_until_valid(text.encode("utf-8"), lambda data: catalog.save_edit(rf, data))
+
+
+def _keep(data: bytes) -> Path:
+    folder = config.state_dir() / "rejected"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"recipe-{time.strftime('%Y%m%d-%H%M%S')}.yaml"
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,214 @@
+"""init, add, edit, show, list, tags, remove, history, lint."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from promptlib import catalog, config, console, store
+from promptlib.cli import editor
+from promptlib.cli.app import app
+from promptlib.errors import InvalidError, PromptlibError, RecipeError, UsageError
+from promptlib.recipe import Variable
+from promptlib.recipe import load as load_recipe
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only recipes with this tag "
+                                                  "(repeat for several).")]
+TeamOpt = Annotated[list[str] | None, typer.Option("--team", help="Only this collection "
+                                                   "(repeat for several).")]
+
+
+def warn_problems(problems: list[RecipeError]) -> None:
+    """One bad file never stops a listing: say which, once, and carry on."""
+    for problem in problems:
+        console.warn(f"skipped {problem}")
+
+
+@app.command()
+def init(
+    empty: Annotated[bool, typer.Option("--empty", help="Start with no recipes at all.")] = False,
+) -> None:
+    """Create the promptlib home, with `local` seeded from the starter library."""
+    coll = store.init_home(empty=empty)
+    count = sum(1 for _ in store.iter_recipe_files(coll))
+    console.success(f"created {config.home()} with collection {coll.name!r} ({count} recipes)")
+
+
+@app.command()
+def add(
+    name: Annotated[str | None, typer.Argument(help="Recipe name, e.g. disk-full-triage.")] = None,
+    file: Annotated[str | None, typer.Option("--file", "-f", help="Read the recipe YAML from "
+                                             "this file, or `-` for stdin.")] = None,
+    title: Annotated[str | None, typer.Option(help="One-line title.")] = None,
+    description: Annotated[str | None, typer.Option(help="What it is for.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; the first names "
+                                                  "the use case. Repeatable.")] = None,
+    template: Annotated[str | None, typer.Option(help="The Jinja2 prompt template.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Collection to add to (default: "
+                                           "the default collection).")] = None,
+    edit: Annotated[bool, typer.Option("--edit", help="Write or finish it in $EDITOR.")] = False,
+) -> None:
+    """Add a recipe from flags, a file, stdin or $EDITOR; validate, write and commit it."""
+    if file is not None:
+        data = sys.stdin.buffer.read() if file == "-" else _read_file(file)
+        source = "<stdin>" if file == "-" else file
+        if name is not None:
+            _check_same_name(data, name, source)
+    else:
+        fields = catalog.RecipeFields(name or "", title or "", description or "", tag or [],
+                                      template or "")
+        if edit:
+            data, source = editor.compose_new(fields), "<editor>"
+        else:
+            _require_flags(name, title, tag, template)
+            data, source = catalog.recipe_from_fields(fields), "<flags>"
+    if edit and file is None:
+        rf = editor.retry_until_valid(data, lambda d: catalog.add(d, to=to, source=source))
+    else:
+        rf = catalog.add(data, to=to, source=source)
+    console.success(f"added {rf.id} ({rf.relpath})")
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _check_same_name(data: bytes, name: str, source: str) -> None:
+    recipe = load_recipe(data, path=source)
+    if recipe.name != name:
+        raise InvalidError(f"{source}: the file's name is {recipe.name!r}, not {name!r}")
+
+
+def _require_flags(name: str | None, title: str | None, tag: list[str] | None,
+                   template: str | None) -> None:
+    absent = [flag for flag, value in (("NAME", name), ("--title", title), ("--tag", tag),
+                                       ("--template", template)) if not value]
+    if absent:
+        raise UsageError(f"missing {', '.join(absent)}",
+                         hint="give NAME --title --tag --template, or --file F, or --edit")
+
+
+@app.command("edit")
+def edit_cmd(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")]) -> None:
+    """Open a recipe in $EDITOR; re-validate on save (offering to re-open on error) and commit."""
+    rf, text = catalog.read_source(name)
+    changed = editor.edit_existing(rf, text)
+    if changed:
+        console.success(f"saved {rf.id}")
+    else:
+        console.info(f"{rf.id}: no changes")
+
+
+@app.command()
+def show(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
+         as_json: JsonOpt = False) -> None:
+    """Show a recipe: metadata, variables and template."""
+    item = catalog.show(name)
+    if as_json:
+        console.json(catalog.recipe_json(item))
+        return
+    r = item.recipe
+    console.out(console.style(item.id, "bold", "cyan") + f"  {r.title}")
+    console.out(f"tags: {', '.join(r.tags)}")
+    if r.author:
+        console.out(f"author: {r.author}")
+    if r.shared_from:
+        console.out(f"shared from: {r.shared_from}")
+    console.out("")
+    console.out(r.description)
+    if r.variables:
+        console.out("")
+        console.out(console.style("variables:", "bold"))
+        for v in r.variables:
+            console.out(f"  {v.name}{_variable_notes(v)}" + (f" — {v.description}"
+                                                            if v.description else ""))
+    console.out("")
+    console.out(console.style("template:", "bold"))
+    console.out(r.template.rstrip("\n"))
+
+
+def _variable_notes(v: Variable) -> str:
+    notes = []
+    if v.required and v.default is None:
+        notes.append("required")
+    if v.default is not None:
+        notes.append(f"default {v.default}")
+    if v.choices:
+        notes.append("one of " + "|".join(v.choices))
+    if v.stdin:
+        notes.append("stdin")
+    if v.max_chars:
+        notes.append(f"max {v.max_chars} chars, keeps {v.truncate}")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+@app.command("list")
+def list_cmd(tag: TagOpt = None, team: TeamOpt = None, as_json: JsonOpt = False) -> None:
+    """List all recipes (optionally by tag or collection)."""
+    loaded, problems = catalog.list_recipes(tag or [], team or [])
+    warn_problems(problems)
+    if as_json:
+        console.json([catalog.summary_json(r) for r in loaded])
+        return
+    console.table(["ID", "TAGS", "TITLE"],
+                  [(r.id, ", ".join(r.recipe.tags), r.recipe.title) for r in loaded])
+    if not loaded:
+        console.hint("no recipes" + (" with that tag" if tag else ""))
+
+
+@app.command()
+def tags(team: TeamOpt = None, as_json: JsonOpt = False) -> None:
+    """List tags with how many recipes carry each."""
+    counts, problems = catalog.tag_counts(team or [])
+    warn_problems(problems)
+    if as_json:
+        console.json([{"tag": t, "count": n} for t, n in counts])
+        return
+    console.table(["TAG", "RECIPES"], [(t, str(n)) for t, n in counts])
+
+
+@app.command()
+def remove(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")]) -> None:
+    """Delete a recipe and commit the removal (git history keeps it)."""
+    rf = catalog.remove(name)
+    console.success(f"removed {rf.id} (its history stays in git)")
+
+
+@app.command()
+def history(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
+            as_json: JsonOpt = False) -> None:
+    """The recipe's git log: who changed it, when, and why."""
+    rf, commits = catalog.history(name)
+    if as_json:
+        console.json([c.to_dict() for c in commits])
+        return
+    console.table(["COMMIT", "DATE", "AUTHOR", "MESSAGE"],
+                  [(c.sha[:10], c.date[:10], c.author, c.message) for c in commits])
+
+
+@app.command()
+def lint(names: Annotated[list[str] | None, typer.Argument(help="Recipes to check (default: "
+                                                           "all).")] = None,
+         as_json: JsonOpt = False) -> None:
+    """Validate recipes, render their examples, and scan them for secrets."""
+    results = catalog.lint(names or [])
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        console.json([r.to_dict() for r in results])
+    else:
+        for result in failed:
+            console.out(console.style(f"✗ {result.id}", "red", "bold"))
+            for problem in result.problems:
+                console.out(f"    {problem}")
+        examples = sum(r.examples for r in results)
+        console.info(f"{len(results) - len(failed)} of {len(results)} recipes ok, "
+                     f"{examples} examples rendered")
+    if failed:
+        raise PromptlibError(f"{len(failed)} recipe(s) failed lint", exit_code=4)

@@ -1,0 +1,108 @@
+"""The only place that prints. Data goes to stdout, messages to stderr (DESIGN §4).
+
+Plain text and hand-made ANSI styling rather than Rich for the everyday commands: importing
+`rich.console` costs ~45 ms, more than a whole `search` may take. Colour only on a TTY and
+never when NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import shutil
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+from promptlib import config
+
+_STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36",
+           "magenta": "35"}
+
+
+def color_enabled(stream: IO[str]) -> bool:
+    return not config.no_color() and stream.isatty()
+
+
+def style(text: str, *names: str, stream: IO[str] | None = None) -> str:
+    if not color_enabled(stream or sys.stdout) or not names:
+        return text
+    codes = ";".join(_STYLES[n] for n in names)
+    return f"\x1b[{codes}m{text}\x1b[0m"
+
+
+# --- stdout: data ---------------------------------------------------------------------------------
+
+
+def out(text: str = "", *, end: str = "\n") -> None:
+    sys.stdout.write(text + end)
+
+
+def raw(text: str) -> None:
+    """Exactly `text` on stdout, nothing added (a rendered prompt)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def json(document: Any) -> None:
+    sys.stdout.write(_json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Aligned columns; the last column takes what is left of the terminal and is cut with …"""
+    rows = [list(r) for r in rows]
+    if not rows:
+        return
+    widths = [max(_width(str(r[i])) for r in [list(headers), *rows]) for i in range(len(headers))]
+    total = shutil.get_terminal_size((120, 24)).columns
+    fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    widths[-1] = max(10, min(widths[-1], total - fixed)) if sys.stdout.isatty() else widths[-1]
+    out(style(_join(headers, widths), "bold"))
+    for row in rows:
+        out(_join([str(c) for c in row], widths))
+
+
+def _join(cells: Sequence[str], widths: Sequence[int]) -> str:
+    parts = []
+    for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+        cell = _fit(cell, width)
+        parts.append(cell if i == len(cells) - 1 else cell + " " * (width - _width(cell)))
+    return "  ".join(parts).rstrip()
+
+
+def _fit(text: str, width: int) -> str:
+    if _width(text) <= width:
+        return text
+    cut = text
+    while cut and _width(cut) > width - 1:
+        cut = cut[:-1]
+    return cut + "…"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# --- stderr: messages -----------------------------------------------------------------------------
+
+
+def info(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def hint(message: str) -> None:
+    sys.stderr.write(style(message, "dim", stream=sys.stderr) + "\n")
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(style("warning:", "yellow", "bold", stream=sys.stderr) + f" {message}\n")
+
+
+def error(message: str, hint_text: str | None = None) -> None:
+    sys.stderr.write(style("error:", "red", "bold", stream=sys.stderr) + f" {message}\n")
+    if hint_text:
+        hint(f"hint: {hint_text}")
+
+
+def success(message: str) -> None:
+    sys.stderr.write(style(message, "green", stream=sys.stderr) + "\n")

@@ -1,0 +1,52 @@
+"""`config.yaml` in the home: the default collection and per-collection settings.
+
+Read with the safe loader; a broken file is an error naming it, never silently replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptlib import config
+from promptlib.errors import InvalidError
+
+
+@dataclass
+class Settings:
+    default_collection: str = config.LOCAL_COLLECTION
+    # Per collection: e.g. {"sre": {"publish_usage": True}}.
+    collections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    redact_pii: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"default_collection": self.default_collection, "redact_pii": self.redact_pii,
+                "collections": self.collections}
+
+
+def load() -> Settings:
+    path = config.config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidError(f"{path}: must be a YAML mapping")
+    default = data.get("default_collection", config.LOCAL_COLLECTION)
+    collections = data.get("collections") or {}
+    if not isinstance(default, str) or not isinstance(collections, dict):
+        raise InvalidError(f"{path}: default_collection must be a name and collections a mapping")
+    return Settings(default, collections, bool(data.get("redact_pii", False)))
+
+
+def save(settings: Settings) -> None:
+    from promptlib import store
+    from promptlib.recipe import dump_yaml
+
+    store.write_atomic(config.config_file(), dump_yaml(settings.to_dict()).encode("utf-8"))
