@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from promptlib.config import MAX_RECIPE_BYTES
-from promptlib.errors import RecipeError, TemplateError
+from promptlib.errors import InvalidError, RecipeError, TemplateError
 
 if TYPE_CHECKING:
     import yaml
@@ -63,9 +63,8 @@ def check_name(name: str, what: str = "recipe name") -> str:
     """Return `name` if it follows the rule, else raise. Called before a name touches a path."""
     if not is_valid_name(name):
         shown = name.encode("unicode_escape").decode("ascii")
-        raise RecipeError(
-            f"invalid {what} {shown!r}: use 1-64 lowercase letters, digits and inner hyphens",
-            field="name",
+        raise InvalidError(
+            f"invalid {what} {shown!r}: use 1-64 lowercase letters, digits and inner hyphens"
         )
     return name
 

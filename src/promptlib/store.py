@@ -223,22 +223,34 @@ def load_all(colls: Iterable[Collection]) -> tuple[list[LoadedRecipe], list[Reci
 
 
 def find(ref: str) -> RecipeFile:
-    """A recipe by `collection/name` or by a bare name that is unambiguous."""
+    """A recipe by `collection/name`, a bare name, or a unique prefix of a name.
+
+    Not found (exit 3) lists up to five close names; ambiguous (exit 3) lists the candidates.
+    """
     coll_name, sep, name = ref.rpartition("/")
-    check_name(name)
+    if not name or not all(c.islower() or c.isdigit() or c == "-" for c in name) \
+            or not name.isascii():
+        check_name(name)
     colls = [collection(coll_name)] if sep else collections()
-    matches = [rf for c in colls for rf in iter_recipe_files(c) if rf.name == name]
+    files = [rf for c in colls for rf in iter_recipe_files(c)]
+    return pick(ref, name, files)
+
+
+def pick(ref: str, name: str, files: list[RecipeFile]) -> RecipeFile:
+    """Choose `name` among candidate files: exact name first, then a unique prefix."""
+    exact = [rf for rf in files if rf.name == name]
+    matches = exact or [rf for rf in files if rf.name.startswith(name)]
     if len(matches) == 1:
         return matches[0]
-    if len(matches) > 1:
-        ids = ", ".join(rf.id for rf in matches)
-        raise NotFoundError(f"{name!r} is in several collections: {ids}",
-                            hint=f"name one, e.g. `{matches[0].id}`")
-    raise NotFoundError(f"no recipe named {ref!r}", hint=_did_you_mean(name, colls))
+    if matches:
+        ids = ", ".join(rf.id for rf in matches[:10]) + (", …" if len(matches) > 10 else "")
+        what = "is in several collections" if exact else "matches several recipes"
+        raise NotFoundError(f"{name!r} {what}: {ids}", hint=f"name one, e.g. `{matches[0].id}`")
+    raise NotFoundError(f"no recipe named {ref!r}",
+                        hint=did_you_mean(name, sorted({rf.name for rf in files})))
 
 
-def _did_you_mean(name: str, colls: list[Collection]) -> str | None:
-    names = sorted({rf.name for c in colls for rf in iter_recipe_files(c)})
+def did_you_mean(name: str, names: list[str]) -> str | None:
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
     return f"did you mean: {', '.join(close)}?" if close else None
 
