@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -21,6 +22,8 @@ from promptlib.errors import InvalidError, NotFoundError, PromptlibError, Recipe
 from promptlib.recipe import Recipe, check_name, is_valid_name
 from promptlib.recipe import load as load_recipe
 
+# What a lookup may be: a full name, or the start of one (`log-` is a fine prefix, not a name).
+_PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 SEED_MESSAGE = "Seed the local collection from the promptlib starter library"
 
 
@@ -228,8 +231,7 @@ def find(ref: str) -> RecipeFile:
     Not found (exit 3) lists up to five close names; ambiguous (exit 3) lists the candidates.
     """
     coll_name, sep, name = ref.rpartition("/")
-    if not name or not all(c.islower() or c.isdigit() or c == "-" for c in name) \
-            or not name.isascii():
+    if not _PREFIX_RE.fullmatch(name):
         check_name(name)
     colls = [collection(coll_name)] if sep else collections()
     files = [rf for c in colls for rf in iter_recipe_files(c)]
