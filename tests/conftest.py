@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -70,7 +70,7 @@ def cli() -> Callable[..., Result]:
 
 
 @pytest.fixture
-def run() -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+def run() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the CLI as a real process: run("render", "x", input="..."), with the test's env."""
 
     def invoke(*args: str, input: str | None = None, env: Mapping[str, str] | None = None,
@@ -80,7 +80,7 @@ def run() -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
                               capture_output=True, text=True, env=full_env, timeout=timeout,
                               check=False, stdin=None if input is not None else subprocess.DEVNULL)
 
-    yield invoke
+    return invoke
 
 
 def recipe_yaml(name: str = "disk-full", *, tags: str = "[incident-response, disk]",

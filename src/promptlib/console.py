@@ -65,8 +65,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
 def _join(cells: Sequence[str], widths: Sequence[int]) -> str:
     parts = []
     for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-        cell = _fit(cell, width)
-        parts.append(cell if i == len(cells) - 1 else cell + " " * (width - _width(cell)))
+        fitted = _fit(cell, width)
+        parts.append(fitted if i == len(cells) - 1 else fitted + " " * (width - _width(fitted)))
     return "  ".join(parts).rstrip()
 
 

@@ -8,8 +8,9 @@ line number, every duplicate key, every alias and every tag — and no YAML tag 
 from __future__ import annotations
 
 import functools
+import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 NAME_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 VARIABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-SHARED_FROM_RE = re.compile(r"([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)/([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)")
+SHARED_FROM_RE = re.compile(rf"({NAME_RE.pattern})/({NAME_RE.pattern})")
 FORMAT_VERSION = 1
 TRUNCATE_MODES = ("head", "tail", "middle")
 # Names Jinja2 already gives a meaning to: a variable called `range` would shadow the builtin.
@@ -274,7 +275,7 @@ def _reject_anchors(text: str, loader_cls: Any) -> None:
         if anchor is not None:
             raise RecipeError(
                 f"YAML anchors and aliases are not allowed (&{anchor})",
-                line=event.start_mark.line + 1,
+                line=event.start_mark.line + 1 if event.start_mark else None,
             )
 
 
@@ -362,7 +363,7 @@ class _Fields:
         if node.tag == _STR:
             return str(node.value)
         value = _constructor().construct_object(node)
-        if isinstance(value, float) and value != value:  # NaN is not a useful recipe value
+        if isinstance(value, float) and math.isnan(value):
             raise RecipeError("must be a number, not NaN", line=_line(node), field=where)
         return value  # type: ignore[no-any-return]
 
@@ -424,7 +425,8 @@ class _Fields:
             shared_from=self._shared_from(),
             format=self._format(),
             # A block scalar's text starts on the line after its `template: |` key.
-            template_line=_line(template_node) + (1 if template_node.style in "|>" else 0),
+            template_line=_line(template_node) + (1 if getattr(template_node, "style", None)
+                                                   in ("|", ">") else 0),
         )
 
     def _nonempty(self, value: str, key: str) -> str:
@@ -499,38 +501,18 @@ class _Fields:
         def fail(key: str, message: str) -> RecipeError:
             return RecipeError(message, line=_line(spec[key][1]), field=f"{where}.{key}")
 
-        description = values.get("description") or ""
-        if not isinstance(description, str):
-            raise fail("description", "must be a string")
-        for flag in ("required", "stdin"):
-            if flag in values and not isinstance(values[flag], bool):
-                raise fail(flag, "must be true or false")
+        _check_variable(values, fail)
         default = values.get("default")
-        if isinstance(default, list):
-            raise fail("default", "must be a single value")
-        choices = tuple(values.get("choices") or ())
-        if choices and default is not None and str(default) not in choices:
-            raise fail("default", f"default {default!r} is not one of the choices")
-        max_chars = values.get("max_chars")
-        if max_chars is not None and (isinstance(max_chars, bool)
-                                      or not isinstance(max_chars, int) or max_chars < 1):
-            raise fail("max_chars", "must be a positive whole number")
-        truncate = values.get("truncate")
-        if truncate is not None:
-            if truncate not in TRUNCATE_MODES:
-                raise fail("truncate", "must be one of head, tail, middle")
-            if max_chars is None:
-                raise fail("truncate", "only makes sense with max_chars")
         required = values.get("required")
         return Variable(
             name=name,
-            description=description.strip(),
+            description=(values.get("description") or "").strip(),
             required=(default is None) if required is None else bool(required),
             default=default,
-            choices=choices,
+            choices=tuple(values.get("choices") or ()),
             stdin=bool(values.get("stdin", False)),
-            max_chars=max_chars,
-            truncate=truncate or "tail",
+            max_chars=values.get("max_chars"),
+            truncate=values.get("truncate") or "tail",
         )
 
     def _examples(self) -> Iterator[Example]:
@@ -572,6 +554,28 @@ class _Fields:
             raise RecipeError(f"unsupported format {value!r}: this promptlib reads format 1",
                               line=_line(node), field="format")
         return FORMAT_VERSION
+
+
+def _check_variable(values: dict[str, Any], fail: Callable[[str, str], RecipeError]) -> None:
+    if not isinstance(values.get("description") or "", str):
+        raise fail("description", "must be a string")
+    for flag in ("required", "stdin"):
+        if flag in values and not isinstance(values[flag], bool):
+            raise fail(flag, "must be true or false")
+    default = values.get("default")
+    choices = values.get("choices") or ()
+    if choices and default is not None and str(default) not in choices:
+        raise fail("default", f"default {default!r} is not one of the choices")
+    max_chars = values.get("max_chars")
+    if max_chars is not None and (isinstance(max_chars, bool)
+                                  or not isinstance(max_chars, int) or max_chars < 1):
+        raise fail("max_chars", "must be a positive whole number")
+    truncate = values.get("truncate")
+    if truncate is not None:
+        if truncate not in TRUNCATE_MODES:
+            raise fail("truncate", "must be one of head, tail, middle")
+        if max_chars is None:
+            raise fail("truncate", "only makes sense with max_chars")
 
 
 def _kind(value: object) -> str:

@@ -181,7 +181,7 @@ def render(recipe: Recipe, recipe_id: str, inputs: Inputs, *, redact: bool = Tru
         report[variable.name] = {"source": source, "chars": len(str(values[variable.name]))}
     from promptlib import sandbox
 
-    text = sandbox.render_template(recipe.template, values)
+    text = sandbox.render_template(recipe.template, _plain(values))
     return Rendered(recipe_id, text, redactions, truncated, report)
 
 
@@ -202,7 +202,12 @@ def render_example(recipe: Recipe, example_vars: Mapping[str, Value]) -> str:
             raise InvalidError(f"gives no value for required variable {variable.name!r}")
         else:
             values[variable.name] = ""
-    return sandbox.render_template(recipe.template, values)
+    return sandbox.render_template(recipe.template, _plain(values))
+
+
+def _plain(values: Mapping[str, Value]) -> dict[str, str | int | bool | list[str]]:
+    """Only str, int, bool and list[str] enter a template; a YAML float becomes its text."""
+    return {k: str(v) if isinstance(v, float) else v for k, v in values.items()}
 
 
 def _clean(text: str) -> str:
@@ -227,7 +232,7 @@ def _redact_into(text: str, counts: dict[str, int], *, pii: bool) -> str:
 
 
 def truncate(text: str, limit: int | None, mode: str) -> tuple[str, int]:
-    """Keep `limit` characters (head, tail or both ends) and say on a line of its own what was cut."""
+    """Keep `limit` characters (head, tail or both ends); a line of its own says what was cut."""
     if limit is None or len(text) <= limit:
         return text, 0
     cut = len(text) - limit

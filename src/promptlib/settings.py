@@ -33,7 +33,8 @@ def load() -> Settings:
     import yaml
 
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        safe_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(text, Loader=safe_loader) or {}  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise InvalidError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

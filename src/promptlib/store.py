@@ -140,7 +140,7 @@ def collections() -> list[Collection]:
         Collection(entry.name, Path(entry.path))
         for entry in os.scandir(root)
         if entry.is_dir(follow_symlinks=False) and is_valid_name(entry.name)
-        and os.path.isdir(os.path.join(entry.path, ".git"))
+        and Path(entry.path, ".git").is_dir()
     ]
     return sorted(found, key=lambda c: (c.name != config.LOCAL_COLLECTION, c.name))
 
@@ -282,7 +282,7 @@ def safe_path(coll: Collection, relpath: str) -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, rename: readers see old or new, never half."""
+    """Temp file in the same folder, fsync, rename: readers see the old or the new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -290,7 +290,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

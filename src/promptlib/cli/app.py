@@ -18,7 +18,7 @@ from promptlib.errors import PromptlibError
 class PromptlibGroup(TyperGroup):
     """Turns every PromptlibError from any command into one message on stderr and its exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except PromptlibError as exc:

@@ -1,4 +1,4 @@
-"""$EDITOR round trips for `add --edit` and `edit`: the only interactive part of the recipe commands.
+"""$EDITOR round trips for `add --edit` and `edit`: the interactive part of the recipe commands.
 
 Nothing typed is ever lost: when the user gives up on an invalid recipe, their text is kept in
 the state folder and the path is printed.

@@ -185,7 +185,7 @@ def remove(name: Annotated[str, typer.Argument(help="Recipe name or collection/n
 def history(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
             as_json: JsonOpt = False) -> None:
     """The recipe's git log: who changed it, when, and why."""
-    rf, commits = catalog.history(name)
+    _, commits = catalog.history(name)
     if as_json:
         console.json([c.to_dict() for c in commits])
         return
