@@ -6,6 +6,7 @@ under the collection's lock as one atomic file write and exactly one commit.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -82,8 +83,14 @@ def _with_author(data: bytes, recipe: Recipe, coll: Collection) -> tuple[bytes, 
     from promptlib import gitops
 
     name, email = gitops.identity(coll.path)
-    recipe = replace(recipe, author=f"{name} <{email}>")
-    return recipe.dump().encode("utf-8"), recipe
+    author = f"{name} <{email}>"
+    # Append rather than re-dump: the user's layout and comments are theirs to keep.
+    appended = data.rstrip(b"\n") + f"\nauthor: {json.dumps(author)}\n".encode()
+    try:
+        return appended, load_recipe(appended)
+    except RecipeError:
+        recipe = replace(recipe, author=author)
+        return recipe.dump().encode("utf-8"), recipe
 
 
 def default_collection() -> str:
