@@ -139,7 +139,7 @@ def _variable_notes(v: Variable) -> str:
     if v.required and v.default is None:
         notes.append("required")
     if v.default is not None:
-        notes.append(f"default {v.default}")
+        notes.append(f"default {v.default}" if v.default != "" else "default \"\"")
     if v.choices:
         notes.append("one of " + "|".join(v.choices))
     if v.stdin:
