@@ -18,7 +18,7 @@ $(TEST_STAMP): $(STAMP) pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	@bash benchmarks/demo.sh $(BIN)/promptlib
+	@bash scripts/demo.sh $(BIN)/promptlib
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
