@@ -1,0 +1,99 @@
+"""Collections on disk: the home, iteration, safe paths, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from promptlib import config, store
+from promptlib.errors import InvalidError, NotFoundError
+from tests.conftest import recipe_yaml, write_tree
+
+
+def test_home_is_created_once_with_the_starter_library(home: Path):
+    store.ensure_home()
+    local = home / "collections" / "local"
+    assert (local / "incident-response" / "log-triage.yaml").is_file()
+    log = subprocess.run(["git", "-C", str(local), "log", "--format=%s"], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert log == [store.SEED_MESSAGE]
+    store.ensure_home()  # idempotent
+    assert not [p for p in (home / "collections").iterdir() if p.name.startswith(".seed-")]
+
+
+def test_everything_lives_under_promptlib_home(home: Path):
+    assert config.home() == home
+    assert config.cache_dir() == home / "cache"
+    assert config.state_dir() == home / "state"
+    assert config.config_file() == home / "config.yaml"
+
+
+def test_iteration_skips_hidden_reserved_symlinks_and_other_files(tmp_path: Path):
+    root = tmp_path / "coll"
+    write_tree(root, {
+        "a.yaml": "x", "ops/b.yaml": "x", "deep/er/c.yaml": "x",
+        "wins/w.yaml": "x", "usage/u.yaml": "x", "ops/wins/d.yaml": "x",
+        ".git/e.yaml": "x", ".hidden/f.yaml": "x", "notes.md": "x", "g.yml": "x",
+    })
+    (root / "leak.yaml").symlink_to("/etc/passwd")
+    (root / "linked").symlink_to(tmp_path)
+    found = sorted(rf.relpath for rf in store.iter_recipe_files(store.Collection("c", root)))
+    assert found == ["a.yaml", "deep/er/c.yaml", "ops/b.yaml", "ops/wins/d.yaml"]
+
+
+def test_read_never_follows_a_symlink(tmp_path: Path):
+    root = tmp_path / "coll"
+    root.mkdir()
+    (root / "leak.yaml").symlink_to("/etc/passwd")
+    rf = store.RecipeFile("c", root, "leak.yaml")
+    with pytest.raises(InvalidError, match="cannot read"):
+        store.read(rf)
+
+
+def test_safe_path_refuses_escapes_and_symlinked_folders(tmp_path: Path):
+    root = tmp_path / "coll"
+    root.mkdir()
+    (root / "out").symlink_to(tmp_path)
+    coll = store.Collection("c", root)
+    assert store.safe_path(coll, "ops/x.yaml") == root / "ops" / "x.yaml"
+    for bad in ("../x.yaml", "/etc/passwd", "ops/../../x.yaml", "out/x.yaml"):
+        with pytest.raises(InvalidError):
+            store.safe_path(coll, bad)
+
+
+def test_write_atomic_replaces_whole_and_leaves_no_temp_file(tmp_path: Path):
+    target = tmp_path / "d" / "r.yaml"
+    store.write_atomic(target, b"one")
+    store.write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert os.listdir(target.parent) == ["r.yaml"]
+
+
+def test_unknown_collection_is_not_found(home: Path):
+    with pytest.raises(NotFoundError, match="no collection named 'sre'"):
+        store.collection("sre")
+    with pytest.raises(InvalidError):
+        store.collection("../etc")
+
+
+def test_find_by_id_name_and_prefix(home: Path):
+    store.ensure_home()
+    assert store.find("local/log-triage").relpath == "incident-response/log-triage.yaml"
+    assert store.find("log-triage").id == "local/log-triage"
+    assert store.find("stack-tr").id == "local/stack-trace-explain"
+    with pytest.raises(NotFoundError, match="matches several recipes"):
+        store.find("in")
+
+
+def test_load_all_collects_problems_without_stopping(home: Path):
+    store.ensure_home()
+    local = home / "collections" / "local"
+    write_tree(local, {"x/wrong-name.yaml": recipe_yaml("right-name")})
+    loaded, problems = store.load_all(store.collections())
+    assert len(loaded) >= 30
+    assert [str(p) for p in problems] == [
+        "local/x/wrong-name.yaml:1: name: name 'right-name' does not match the file name "
+        "'wrong-name.yaml'"]
