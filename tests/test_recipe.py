@@ -126,7 +126,7 @@ def test_timestamps_and_other_tags_are_not_plain_values():
 
 
 def test_file_name_must_match_name():
-    with pytest.raises(RecipeError, match="does not match the file name 'other.yaml'"):
+    with pytest.raises(RecipeError, match=r"does not match the file name 'other\.yaml'"):
         recipe.load(GOOD.encode(), path="x/other.yaml", expected_name="other")
 
 

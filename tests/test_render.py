@@ -71,7 +71,7 @@ def test_unknown_variable_and_bad_assignment():
 
 
 def test_unreadable_file_names_the_variable(tmp_path: Path):
-    with pytest.raises(InvalidError, match="-v body=@.*: cannot read the file"):
+    with pytest.raises(InvalidError, match=r"-v body=@.*: cannot read the file"):
         gather(TWO_VARS, f"body=@{tmp_path / 'missing.txt'}")
 
 

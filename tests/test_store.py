@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -69,7 +68,7 @@ def test_write_atomic_replaces_whole_and_leaves_no_temp_file(tmp_path: Path):
     store.write_atomic(target, b"one")
     store.write_atomic(target, b"two")
     assert target.read_bytes() == b"two"
-    assert os.listdir(target.parent) == ["r.yaml"]
+    assert [p.name for p in target.parent.iterdir()] == ["r.yaml"]
 
 
 def test_unknown_collection_is_not_found(home: Path):

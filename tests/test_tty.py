@@ -79,7 +79,7 @@ def test_no_input_never_asks(choice_recipe):
 
 def test_copy_on_a_terminal_uses_osc52(choice_recipe):
     code, screen = run_on_tty(["render", "pick-one", "-v", "host=a", "-v", "level=low", "--copy"],
-                              env={"PATH": os.path.dirname(sys.executable) + ":/usr/bin"})
+                              env={"PATH": f"{Path(sys.executable).parent}:/usr/bin"})
     assert code == 0, screen
     import base64
 
