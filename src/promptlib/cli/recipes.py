@@ -31,8 +31,22 @@ def warn_problems(problems: list[RecipeError]) -> None:
 @app.command()
 def init(
     empty: Annotated[bool, typer.Option("--empty", help="Start with no recipes at all.")] = False,
+    from_url: Annotated[str | None, typer.Option("--from", help="Clone this team repository as "
+                                                 "the default collection for `add`.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Name for the --from collection "
+                                             "(default: from the URL).")] = None,
 ) -> None:
     """Create the promptlib home, with `local` seeded from the starter library."""
+    if from_url is not None:
+        from promptlib import teams
+        from promptlib.cli.teams import warn_tree
+
+        added = teams.init_from(from_url, empty=empty, name=name)
+        warn_tree(added.problems)
+        console.success(f"{config.home()}: team {added.collection.name!r} cloned from "
+                        f"{added.url} ({added.recipes} recipes) is the default collection "
+                        "for `add`")
+        return
     coll = store.init_home(empty=empty)
     count = sum(1 for _ in store.iter_recipe_files(coll))
     console.success(f"created {config.home()} with collection {coll.name!r} ({count} recipes)")

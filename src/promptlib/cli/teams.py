@@ -1,8 +1,79 @@
-"""team add/list/remove/usage: team collections (git clones of a team's shared repository)."""
+"""team add/list/remove/usage: team collections (git clones of a team's shared repository).
+
+pull, push, share and resolve live in `sync_cmd`, registered from here.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
+from promptlib import console
 from promptlib.cli.app import app, new_app
 
 team_app = new_app("Team collections: git clones of a team's shared recipe repository.")
 app.add_typer(team_app, name="team")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def warn_tree(problems: list[str]) -> None:
+    """Files in a pulled tree that are not valid recipes: named once, never followed."""
+    for problem in problems:
+        console.warn(f"not a usable recipe: {problem}")
+
+
+# `ignore_unknown_options`: a URL such as `--upload-pack=…` arrives as the URL and is refused by
+# the allowlist with exit 4, instead of being mistaken for an option of ours.
+@team_app.command("add", context_settings={"ignore_unknown_options": True})
+def team_add(
+    name: Annotated[str, typer.Argument(help="Name for the team's collection, e.g. sre.")],
+    url: Annotated[str, typer.Argument(help="The team repository: https://…, ssh://…, "
+                                       "user@host:path, git://…, file://… or a local path.")],
+) -> None:
+    """Clone a team's recipe repository as a collection."""
+    from promptlib import teams
+
+    added = teams.add(name, url)
+    warn_tree(added.problems)
+    console.success(f"added team {added.collection.name} from {url} "
+                    f"({added.recipes} recipe{'s' if added.recipes != 1 else ''})")
+
+
+@team_app.command("list")
+def team_list(as_json: JsonOpt = False) -> None:
+    """Teams with their URL, recipe count, commits ahead/behind and last sync."""
+    from promptlib import teams
+
+    infos = teams.list_teams()
+    if as_json:
+        console.json([info.to_dict() for info in infos])
+        return
+    console.table(["NAME", "RECIPES", "AHEAD", "BEHIND", "LAST SYNC", "URL"],
+                  [(i.name, str(i.recipes), str(i.ahead), str(i.behind),
+                    (i.last_sync or "never").replace("T", " ").replace("+00:00", "Z"), i.url)
+                   for i in infos])
+    if not infos:
+        console.hint("no teams yet: `promptlib team add NAME URL`")
+
+
+@team_app.command("remove")
+def team_remove(
+    name: Annotated[str, typer.Argument(help="The team to remove.")],
+    force: Annotated[bool, typer.Option("--force", help="Remove even with unpushed work "
+                                        "(it is lost).")] = False,
+) -> None:
+    """Remove a team's collection (refused while it holds unpushed work, unless --force)."""
+    from promptlib import teams
+
+    removed = teams.remove(name, force=force)
+    lost = removed.discarded_commits + removed.discarded_changes
+    console.success(f"removed team {removed.name}" + (f" (discarded {lost} unpushed change"
+                                                      f"{'s' if lost != 1 else ''})"
+                                                      if lost else ""))
+
+
+from promptlib.cli import sync_cmd  # noqa: E402  (registers pull, push, share, resolve)
+
+__all__ = ["sync_cmd", "team_app"]

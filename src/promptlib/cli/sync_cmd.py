@@ -1,0 +1,148 @@
+"""pull, push, share, resolve: keeping collections in step with their team remotes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from promptlib import console
+from promptlib.cli.app import app
+
+if TYPE_CHECKING:
+    from promptlib.sync import Conflict, SyncReport
+
+TeamsArg = Annotated[list[str] | None, typer.Argument(help="Collections to sync (default: every "
+                                                      "collection with a remote).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+SHOWN = 5
+
+
+def _names(label: str, names: Sequence[str]) -> str:
+    listed = ", ".join(names[:SHOWN]) + (", …" if len(names) > SHOWN else "")
+    return f"{len(names)} {label} ({listed})"
+
+
+def summary(report: SyncReport) -> str:
+    """`sre: 3 new (disk-full-triage, …), 2 updated (…), 1 removed (…), pushed 2 commits`."""
+    parts = []
+    if report.new:
+        parts.append(_names("new", report.new))
+    if report.updated:
+        parts.append(_names("updated", report.updated))
+    if report.removed:
+        parts.append(_names("removed", report.removed))
+    if report.pushed:
+        parts.append(f"pushed {report.pushed} commit{'s' if report.pushed != 1 else ''}")
+    if not parts:
+        parts.append("remote is empty" if report.how == "empty-remote" else "up to date")
+    return f"{report.collection}: " + ", ".join(parts)
+
+
+def resolve_command(conflict: Conflict, ambiguous: set[str]) -> str:
+    name = conflict.id if conflict.name in ambiguous else conflict.name
+    return f"promptlib resolve {name} --keep mine|theirs|both"
+
+
+def print_reports(reports: Sequence[SyncReport]) -> None:
+    from promptlib.cli.teams import warn_tree
+
+    counts = Counter(c.name for r in reports for c in r.conflicts)
+    ambiguous = {name for name, n in counts.items() if n > 1}
+    for report in reports:
+        if report.committed:
+            console.info(f"{report.collection}: committed your hand edits first "
+                         f"({', '.join(report.committed)})")
+        if report.error is not None:
+            if len(reports) > 1:
+                console.warn(f"{report.collection}: {report.error.message}")
+            continue
+        if report.conflicts:
+            n = len(report.conflicts)
+            console.out(f"{report.collection}: {n} conflict{'s' if n != 1 else ''} — changed on "
+                        "both sides. Yours is unchanged in your library; theirs is kept at "
+                        "refs/promptlib/theirs. Settle each with:")
+            width = max(len(c.name) for c in report.conflicts)
+            for conflict in report.conflicts:
+                note = f"   (recorded: keep {conflict.decided})" if conflict.decided else ""
+                console.out(f"  {conflict.name.ljust(width)}  "
+                            f"{resolve_command(conflict, ambiguous)}{note}")
+            continue
+        console.out(summary(report))
+        warn_tree(report.problems)
+
+
+def _finish(reports: Sequence[SyncReport], as_json: bool, verb: str) -> None:
+    from promptlib import sync
+
+    if as_json:
+        console.json([r.to_dict() for r in reports])
+    else:
+        print_reports(reports)
+        if not reports:
+            console.hint(f"nothing to {verb}: no collection has a remote "
+                         "(add one with `promptlib team add NAME URL`)")
+    error = sync.overall_error(reports)
+    if error is not None:
+        raise error
+
+
+@app.command()
+def pull(teams: TeamsArg = None, as_json: JsonOpt = False) -> None:
+    """Bring in the team's changes (commits your hand edits first; never loses work)."""
+    from promptlib import sync
+
+    _finish(sync.pull(teams or []), as_json, "pull")
+
+
+@app.command()
+def push(teams: TeamsArg = None, as_json: JsonOpt = False) -> None:
+    """Publish your commits (pulls first when the remote moved; refuses credentials; never
+    forces)."""
+    from promptlib import sync
+
+    _finish(sync.push(teams or []), as_json, "push")
+
+
+@app.command()
+def share(
+    name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
+    to: Annotated[str, typer.Option("--to", help="The team (collection) to share it with.")],
+    as_name: Annotated[str | None, typer.Option("--as", help="A new name, when the team "
+                                                "already has one by that name.")] = None,
+) -> None:
+    """Copy a recipe into another team's collection, commit and push it."""
+    from promptlib import sync
+
+    result = sync.share(name, to, as_name)
+    console.success(f"shared {result.source} → {result.target.id} "
+                    f"(shared_from: {result.source})")
+    if result.report is not None:
+        _finish([result.report], False, "push")
+
+
+@app.command()
+def resolve(
+    name: Annotated[str, typer.Argument(help="The conflicting recipe (name or collection/name).")],
+    keep: Annotated[str, typer.Option("--keep", help="mine: your version; theirs: the remote's; "
+                                      "both: yours, plus theirs as NAME-theirs.",
+                                      case_sensitive=False)],
+) -> None:
+    """Settle a sync conflict on one recipe; merges and pushes once none is left open."""
+    from promptlib import sync
+
+    result = sync.resolve(name, keep.lower())
+    conflict = result.conflict
+    if not result.settled:
+        console.success(f"recorded: keep {result.keep} for {conflict.id}")
+        console.info("still to settle:")
+        for other in result.remaining:
+            console.info(f"  {other.name}  {resolve_command(other, set())}")
+        return
+    console.success(f"resolved {conflict.id}: kept {result.keep}"
+                    + (f"; theirs is now {result.added}" if result.added else "")
+                    + "; merged with the remote")
+    if result.report is not None:
+        _finish([result.report], False, "push")
