@@ -71,6 +71,16 @@ def usage_log() -> Path:
     return state_dir() / "usage.jsonl"
 
 
+def usage_machine_id() -> Path:
+    """The random id that names this usage log's published files (kept beside the log)."""
+    return state_dir() / "usage-machine-id"
+
+
+def report_cache(collection: str) -> Path:
+    """`report`'s digest of one collection's git history, kept in step with its HEAD."""
+    return cache_dir() / "report" / f"{collection}.json"
+
+
 def lock_file(collection: str) -> Path:
     return state_dir() / "locks" / f"{collection}.lock"
 

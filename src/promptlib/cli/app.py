@@ -48,6 +48,6 @@ app = new_app(
 )
 
 # Registering the commands: each module adds its functions to `app`.
-from promptlib.cli import recipes, render_cmd, search_cmd, teams  # noqa: E402
+from promptlib.cli import metrics_cmd, recipes, render_cmd, search_cmd, teams  # noqa: E402
 
-__all__ = ["app", "recipes", "render_cmd", "search_cmd", "teams"]
+__all__ = ["app", "metrics_cmd", "recipes", "render_cmd", "search_cmd", "teams"]

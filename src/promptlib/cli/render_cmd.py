@@ -61,6 +61,9 @@ def render(
             console.raw(result.text)
     else:
         console.raw(result.text)
+    from promptlib import usage_log
+
+    usage_log.append(item.id, item.file.collection)  # the usage log: never the values
 
 
 def _ask_missing(recipe: Recipe, inputs: core.Inputs) -> None:

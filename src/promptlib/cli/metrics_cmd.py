@@ -1,0 +1,103 @@
+"""win, report, team usage: the evidence that good prompts spread (metrics.py, report.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from promptlib import console
+from promptlib.cli.app import app
+from promptlib.cli.recipes import JsonOpt, TeamOpt
+from promptlib.cli.teams import team_app
+
+
+class Period(StrEnum):
+    week = "week"
+    month = "month"
+
+
+class OnOff(StrEnum):
+    on = "on"
+    off = "off"
+
+
+@app.command()
+def win(
+    name: Annotated[str, typer.Argument(help="Recipe name, collection/name, or a unique prefix.")],
+    saved: Annotated[str, typer.Option("--saved", "-s", metavar="DURATION",
+                                       help="Time it saved: 90s, 25m, 2h, 1h30m.")],
+    note: Annotated[str | None, typer.Option(
+        "--note", "-n", metavar="TEXT",
+        help="What it saved you, in a sentence: the report quotes the best.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a concrete time saving from a recipe (a small file in wins/, committed)."""
+    from promptlib import metrics
+
+    recorded = metrics.record_win(name, saved, note)
+    if as_json:
+        console.json(recorded.to_dict())
+    console.success(f"recorded a win for {recorded.win.recipe}: "
+                    f"{metrics.format_minutes(recorded.win.minutes)} saved")
+    console.hint(f"it travels with `promptlib push {recorded.collection}`")
+
+
+@app.command()
+def report(
+    since: Annotated[str | None, typer.Option("--since", metavar="DATE", help="First day "
+                                              "(YYYY-MM-DD; default: 12 periods ago).")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="DATE", help="Last day "
+                                              "(YYYY-MM-DD; default: today).")] = None,
+    by: Annotated[Period, typer.Option("--by", help="Group by ISO week or by "
+                                       "month.")] = Period.week,
+    team: TeamOpt = None,
+    as_json: JsonOpt = False,
+    html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write one "
+                                              "self-contained HTML page (inline SVG charts).")
+                    ] = None,
+) -> None:
+    """Adoption, peer sharing and time saved, per week or month, with the trend."""
+    from promptlib import report as core
+
+    result = core.build(since, until, by.value, team or [])
+    for problem in result.problems:
+        console.warn(f"skipped {problem}")
+    if html is not None:
+        from promptlib import report_html
+
+        report_html.write(result.doc, html)
+        console.success(f"wrote {html}")
+    if as_json:
+        console.json(result.doc)
+    elif html is None:
+        from promptlib import report_view
+
+        report_view.show(result.doc)
+
+
+@team_app.command("usage")
+def team_usage(
+    name: Annotated[str, typer.Argument(help="The collection.")],
+    publish: Annotated[OnOff | None, typer.Option("--publish", help="Publish daily per-person "
+                                                  "render counts into its usage/ folder "
+                                                  "(off by default).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or set whether a collection publishes usage counts; publish them now when on."""
+    from promptlib import metrics
+
+    result = metrics.set_and_publish(name, None if publish is None else publish is OnOff.on)
+    if as_json:
+        console.json(result.to_dict())
+    if not result.publishing:
+        console.info(f"{name}: usage publishing is off (turn it on with "
+                     f"`promptlib team usage {name} --publish on`)")
+        return
+    done = (f"published {len(result.paths)} usage file(s), committed"
+            if result.paths else "nothing new to publish")
+    console.info(f"{name}: usage publishing is on; {done}")
+    if result.paths:
+        console.hint(f"they travel with `promptlib push {name}`")
