@@ -1,0 +1,204 @@
+"""`promptlib report --html FILE`: one self-contained page, opened in headless Chromium.
+
+Chromium comes from Debian's `chromium` package; when /usr/bin/chromium is missing the session
+installs it (as CI does with .ci/setup-chromium.sh). The screenshot is decoded with a small PNG
+reader (zlib only) and checked for being non-blank and for the charts' bar colours.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import struct
+import subprocess
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import tests.adoption_repo as repo
+from promptlib import report_html
+from tests.adoption_repo import SINCE, UNTIL
+
+CHROMIUM = Path("/usr/bin/chromium")
+SETUP = Path(__file__).resolve().parents[1] / ".ci" / "setup-chromium.sh"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        subprocess.run(["bash", str(SETUP)], check=False, timeout=900)
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing and could not be installed: run {SETUP} as root")
+    return CHROMIUM
+
+
+def chromium_args(profile: Path) -> list[str]:
+    return [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={profile}"]
+
+
+# --- a PNG reader: zlib and struct only -----------------------------------------------------------
+
+
+def decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
+    """(width, height, bytes per pixel, rows) of an 8-bit, non-interlaced RGB or RGBA PNG."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, chunks = 8, []
+    width = height = bpp = 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8, depth
+            assert interlace == 0, interlace
+            assert colour in (2, 6), colour
+            bpp = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            chunks.append(body)
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * bpp
+    prev = bytearray(stride)
+    rows = []
+    for y in range(height):
+        start = y * (stride + 1)
+        kind_ = raw[start]
+        line = bytearray(raw[start + 1:start + 1 + stride])
+        if kind_ == 1:  # Sub
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 255
+        elif kind_ == 2:  # Up
+            line = bytearray((a + b) & 255 for a, b in zip(line, prev, strict=True))
+        elif kind_ == 3:  # Average
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+        elif kind_ == 4:  # Paeth
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, height, bpp, rows
+
+
+def distinct_colours(rows: list[bytes], bpp: int, step: int = 3) -> int:
+    seen = set()
+    for row in rows[::step]:
+        for i in range(0, len(row), bpp * step):
+            seen.add(row[i:i + 3])
+    return len(seen)
+
+
+def pixels_of(rows: list[bytes], bpp: int, hex_colour: str) -> int:
+    rgb = bytes.fromhex(hex_colour.lstrip("#"))
+    pattern = rgb + b"\xff" if bpp == 4 else rgb
+    return sum(row.count(pattern) for row in rows)
+
+
+def test_png_reader_on_a_known_image() -> None:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
+
+    # 2x3 RGB: rows filtered None, Sub, Up, and an Average and Paeth row after them.
+    rows = [bytes([10, 20, 30, 40, 50, 60]), bytes([1, 2, 3, 4, 5, 6]),
+            bytes([200, 100, 50, 0, 255, 7]), bytes([9, 8, 7, 6, 5, 4]),
+            bytes([0, 0, 0, 255, 255, 255])]
+    prev = bytes(6)
+    encoded = b""
+    for kind, row in zip((0, 1, 2, 3, 4), rows, strict=True):
+        out = bytearray(row)
+        for i in range(6):
+            a = row[i - 3] if i >= 3 else 0
+            b, c = prev[i], (prev[i - 3] if i >= 3 else 0)
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            paeth = a if pa <= pb and pa <= pc else b if pb <= pc else c
+            out[i] = (row[i] - (0, a, b, (a + b) >> 1, paeth)[kind]) & 255
+        encoded += bytes([kind]) + bytes(out)
+        prev = row
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 5, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(encoded)) + chunk(b"IEND", b""))
+    assert decode_png(png) == (2, 5, 3, rows)
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+              run: Callable[..., subprocess.CompletedProcess[str]]) -> Path:
+    repo.build(monkeypatch)
+    out = tmp_path / "out" / "report.html"
+    out.parent.mkdir()
+    proc = run("report", "--since", SINCE, "--until", UNTIL, "--html", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert f"wrote {out}" in proc.stderr
+    return out
+
+
+def test_html_is_self_contained_and_escaped(page_file: Path) -> None:
+    text = page_file.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "<script" not in text.lower()
+    assert not re.search(r"<link|@import|url\(|\bsrc=|\bhref=", text, re.IGNORECASE)
+    # The only URL is the SVG namespace, which is a name, never fetched.
+    assert set(re.findall(r"https?://[^\s\"'<>]+", text)) == {"http://www.w3.org/2000/svg"}
+    assert text.count("<svg") == 9  # 3 + 3 + 1 per period; per recipe; most rendered
+    assert "Customer reply &lt;b&gt;in one go&lt;/b&gt;" in text
+    assert "<b>in one go" not in text
+    assert oct(page_file.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_html_opens_in_headless_chromium_with_visible_charts(chromium: Path, page_file: Path,
+                                                             tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run([*chromium_args(tmp_path / "profile"), f"--screenshot={shot}",
+                           "--window-size=1200,1600", page_file.as_uri()],
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert shot.exists(), proc.stderr[-2000:]
+    width, height, bpp, rows = decode_png(shot.read_bytes())
+    assert (width, height) == (1200, 1600)
+    assert distinct_colours(rows, bpp) > 50  # text, charts and panels: far from blank
+    for colour in ("2f6fdf", "12877f", "7a4cc2", "2e8b3e", "c77c02"):  # every chart colour
+        assert pixels_of(rows, bpp, colour) > 300, colour
+    # What the browser parsed holds the figures.
+    dom = subprocess.run([*chromium_args(tmp_path / "profile2"), "--dump-dom",
+                          page_file.as_uri()], capture_output=True, text=True, timeout=180,
+                         check=False).stdout
+    visible = html.unescape(re.sub(r"<[^>]+>", " ", dom))
+    words = " ".join(visible.split())
+    for figure in ("5h saved (300 minutes)", "5 wins recorded", "3 people rendering",
+                   "19 renders", "3 people contributing recipes", "2 shared across collections",
+                   "2 improved by someone other than their author",
+                   "5 arrived from others by pull", "“Cleared the disk without paging anyone”",
+                   "sre/disk-full", "2h · 1 win", "1h 55m · 2 wins", "7 renders",
+                   "support/log-triage ← sre/log-triage 2024-04-15",
+                   "Customer reply <b>in one go</b>"):
+        assert figure in words, figure
+
+
+def test_page_for_an_empty_report_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptlib import report
+
+    doc = report.build(until="2024-05-26").doc
+    text = report_html.page(doc)
+    assert text.count("none in this window") == 7  # every per-period chart
+    assert "Best notes" not in text
+
