@@ -1,9 +1,10 @@
 """`promptlib report`: whether good prompts are spreading, from evidence already on disk.
 
 No server. Per selected collection the report reads: ONE `git log --name-status` (the whole
-history, oldest first), ONE `git grep` for `shared_from:`, the `wins/` and `usage/` files, and the
-local usage log. Git runs in worker threads while Python parses the files, so the slowest git call
-sets the time. Only recipe files count as history: `*.yaml` outside hidden folders and outside the
+history, oldest first — digested into a cache keyed by HEAD, so later runs read only the commits
+that are new), ONE `git grep` for `shared_from:`, the `wins/` and `usage/` files, and the local
+usage log. Git runs in worker threads while Python parses the files, so the slowest git call sets
+the time. Only recipe files count as history: `*.yaml` outside hidden folders and outside the
 top-level `wins/` and `usage/`. Rename detection is off, so a moved recipe is a delete plus an add.
 
 Every event has a calendar day, taken in the time zone it was recorded in (a commit's author date
