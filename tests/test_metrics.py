@@ -325,3 +325,41 @@ def test_machine_id_is_stable(home: Path) -> None:
     assert metrics.machine_id() == first
     assert metrics.machine_id_if_any() == first
     assert len(first) == 8
+
+
+# --- with team sync: push carries the counts, team list shows the setting -------------------------
+
+
+def test_push_publishes_usage_and_team_list_shows_it(cli: Cli, tmp_path: Path) -> None:
+    seed, remote = tmp_path / "seed", tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(seed))
+    write_tree(seed, {"incident-response/disk-full.yaml": recipe_yaml("disk-full")})
+    git(seed, "add", "--all")
+    git(seed, "commit", "--quiet", "-m", "Add disk-full")
+    git(tmp_path, "clone", "--quiet", "--bare", str(seed), str(remote))
+    assert cli("init", "--empty").exit_code == 0
+    assert cli("team", "add", "sre", str(remote)).exit_code == 0
+
+    def listed() -> dict[str, object]:
+        rows = json.loads(cli("team", "list", "--json").stdout)
+        assert [row["name"] for row in rows] == ["sre"]
+        return dict(rows[0])
+
+    assert listed()["publish_usage"] is False
+    assert re.search(r"^sre\s.*\sprivate\s", cli("team", "list").stdout, re.MULTILINE)
+
+    assert cli("render", "sre/disk-full", "-v", "host=a").exit_code == 0
+    assert cli("team", "usage", "sre", "--publish", "on").exit_code == 0
+    assert listed()["publish_usage"] is True
+    assert re.search(r"^sre\s.*\spublished\s", cli("team", "list").stdout, re.MULTILINE)
+
+    assert cli("render", "sre/disk-full", "-v", "host=b").exit_code == 0
+    pushed = cli("push", "sre")
+    assert pushed.exit_code == 0, pushed.output
+    files = git(remote, "ls-tree", "--name-only", "main", "usage/").split()
+    assert len(files) == 1
+    doc = json.loads(git(remote, "show", f"main:{files[0]}"))
+    assert doc["renders"] == {"disk-full": 2}
+    assert doc["person"] == "author@example.test"
+    subjects = git(remote, "log", "--format=%s", "main").splitlines()
+    assert subjects[:2] == ["Publish usage counts (1 file)"] * 2

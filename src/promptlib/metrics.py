@@ -342,18 +342,30 @@ class Published:
                 "published": self.paths, "commit": self.commit}
 
 
+def commit_usage(collection_name: str) -> tuple[list[str], str | None]:
+    """Publish (when on) and commit the usage files that changed: (relpaths, commit sha or None).
+
+    The caller holds the collection lock: `push` calls this for each collection it sends, so
+    the counts travel with it.
+    """
+    paths = publish_usage(collection_name)
+    if not paths:
+        return [], None
+    from promptlib import gitops
+
+    message = f"Publish usage counts ({len(paths)} file{'' if len(paths) == 1 else 's'})"
+    return paths, gitops.commit(config.collection_dir(collection_name), paths, message)
+
+
 def publish_now(collection_name: str) -> Published:
     """`team usage NAME`: publish (when on) and commit in that collection, under its lock."""
     from promptlib import gitops, store
 
     coll = store.collection(collection_name)
-    on = publishing(coll.name)
-    if not on:
+    if not publishing(coll.name):
         return Published(coll.name, False, [], None)
     with gitops.locked(coll.name):
-        paths = publish_usage(coll.name)
-        sha = gitops.commit(coll.path, paths, f"Publish usage counts ({len(paths)} "
-                            f"file{'' if len(paths) == 1 else 's'})") if paths else None
+        paths, sha = commit_usage(coll.name)
     return Published(coll.name, True, paths, sha)
 
 

@@ -53,7 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from promptlib import config, gitops, store
+from promptlib import config, gitops, metrics, store
 from promptlib.errors import (
     ConflictError,
     InvalidError,
@@ -369,6 +369,8 @@ def _sync(colls: Sequence[Collection], *, push: bool) -> list[SyncReport]:
         for coll in colls:
             try:
                 reports[coll.name].committed = commit_hand_edits(coll)
+                if push:  # opt-in usage counts (metrics.py) travel with the push
+                    metrics.commit_usage(coll.name)
                 ready.append(coll)
             except PromptlibError as exc:
                 reports[coll.name].error = exc

@@ -44,15 +44,17 @@ def team_add(
 @team_app.command("list")
 def team_list(as_json: JsonOpt = False) -> None:
     """Teams with their URL, recipe count, commits ahead/behind and last sync."""
-    from promptlib import teams
+    from promptlib import metrics, teams
 
     infos = teams.list_teams()
+    usage = {i.name: metrics.publishing(i.name) for i in infos}  # `team usage NAME --publish`
     if as_json:
-        console.json([info.to_dict() for info in infos])
+        console.json([{**info.to_dict(), "publish_usage": usage[info.name]} for info in infos])
         return
-    console.table(["NAME", "RECIPES", "AHEAD", "BEHIND", "LAST SYNC", "URL"],
+    console.table(["NAME", "RECIPES", "AHEAD", "BEHIND", "LAST SYNC", "USAGE", "URL"],
                   [(i.name, str(i.recipes), str(i.ahead), str(i.behind),
-                    (i.last_sync or "never").replace("T", " ").replace("+00:00", "Z"), i.url)
+                    (i.last_sync or "never").replace("T", " ").replace("+00:00", "Z"),
+                    "published" if usage[i.name] else "private", i.url)
                    for i in infos])
     if not infos:
         console.hint("no teams yet: `promptlib team add NAME URL`")
