@@ -306,3 +306,31 @@ def test_a_bad_win_or_usage_file_is_skipped_with_a_warning(built: dict[str, Path
 
 def test_me_is_alice(built: dict[str, Path]) -> None:
     assert os.environ["GIT_AUTHOR_EMAIL"] == ME
+
+
+def test_compact_reads_git_log_output() -> None:
+    text = ("\x1ebob@x.test\x1f2024-05-01T10:00:00+02:00\x1fAdd two\n\n"
+            "A\tincident-response/a.yaml\nA\t\"odd\\tdir/b.yaml\"\nA\twins/w.yaml\n"
+            "\x1eAlice@X.test\x1f2024-05-02T10:00:00+00:00\x1fOnly data\n\nA\tusage/u.yaml\n"
+            "\x1ecarol@x.test\x1f2024-05-03T10:00:00+00:00\x1fEdit | and | remove\n\n"
+            "M\tincident-response/a.yaml\nD\todd\tdir/b.yaml\n")
+    commits = report.compact(text)
+    assert commits == [
+        ("bob@x.test", "2024-05-01", False,
+         [("A", "incident-response/a.yaml"), ("A", "odd\tdir/b.yaml")]),
+        ("carol@x.test", "2024-05-03", False,
+         [("M", "incident-response/a.yaml"), ("D", "odd\tdir/b.yaml")]),
+    ]
+    history = report.parse_history(commits, "carol@x.test")
+    assert history.improved == [("2024-05-03", "incident-response/a.yaml", "carol@x.test")]
+    assert history.arrived == [("2024-05-01", "incident-response/a.yaml"),
+                               ("2024-05-01", "odd\tdir/b.yaml")]
+    assert history.added == {"incident-response/a.yaml": ("bob@x.test", "2024-05-01")}
+    assert history.contributions == [("2024-05-01", "bob@x.test"),
+                                     ("2024-05-03", "carol@x.test")]
+
+
+def test_report_html_to_an_unwritable_place_exits_1(cli: Cli, tmp_path: Path) -> None:
+    result = cli("report", "--html", str(tmp_path))  # a folder
+    assert result.exit_code == 1
+    assert f"cannot write {tmp_path}" in result.stderr

@@ -484,7 +484,7 @@ def _roi(wins: list[metrics.Win], rendered: Counter[str],
         minutes.add(period, win.minutes)
         count.add(period)
         by_recipe.setdefault(win.recipe, []).append(win.minutes)
-    noted = sorted((w for w in kept if w.note), key=lambda w: (-w.minutes, w.at), reverse=False)
+    noted = sorted((w for w in kept if w.note), key=lambda w: (-w.minutes, w.at))
     return {
         "total_minutes": _number(sum(w.minutes for w in kept)),
         "wins": len(kept),

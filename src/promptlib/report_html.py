@@ -42,12 +42,16 @@ def write(doc: dict[str, Any], path: Path) -> None:
     import os
 
     from promptlib import store
+    from promptlib.errors import PromptlibError
 
     target = path.expanduser().absolute()
-    store.write_atomic(target, page(doc).encode("utf-8"))
-    umask = os.umask(0o022)
-    os.umask(umask)
-    target.chmod(0o666 & ~umask)
+    try:
+        store.write_atomic(target, page(doc).encode("utf-8"))
+        umask = os.umask(0o022)
+        os.umask(umask)
+        target.chmod(0o666 & ~umask)
+    except OSError as exc:
+        raise PromptlibError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def page(doc: dict[str, Any]) -> str:
@@ -223,9 +227,12 @@ def _bars(title: str, rows: Sequence[tuple[str, float, str]], color: str) -> str
 
 
 def _nice_max(value: float) -> float:
-    """The axis top: the value rounded up to 1, 2 or 5 times a power of ten."""
+    """The axis top: up to an even number while small (so the middle line is a whole number
+    too), else up to 1, 2 or 5 times a power of ten."""
     if value <= 0:
         return 0
+    if value <= 10:
+        return float(math.ceil(value / 2) * 2)
     power = 10 ** math.floor(math.log10(value))
     for factor in (1, 2, 5, 10):
         if value <= factor * power:

@@ -146,20 +146,23 @@ def _roi(console: Console, doc: dict[str, Any]) -> None:
                   f"{_trend_text(r['trend'], 'minutes', 'min')}")
     console.print(_period_table(r["per_period"], [("minutes", "time saved", "green"),
                                                   ("wins", "wins", "yellow")]))
-    for title, rows, key in (("time saved per recipe", r["by_recipe"][:10], "minutes"),
-                             ("most rendered", r["most_rendered"], "renders")):
+    for title, rows, key, header in (
+            ("time saved per recipe", r["by_recipe"][:10], "minutes", "time saved"),
+            ("most rendered", r["most_rendered"], "renders", "renders")):
         if not rows:
             continue
         table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold",
                       title=title, title_justify="left", title_style="bold")
         table.add_column("recipe", no_wrap=True)
-        table.add_column(key, no_wrap=True)
+        table.add_column(header, no_wrap=True)
         largest = max(row[key] for row in rows)
         for row in rows:
             value = format_minutes(row[key]) if key == "minutes" else f"{row[key]:,}"
-            extra = f" [dim]({row['wins']} wins)[/dim]" if key == "minutes" else ""
+            wins = row.get("wins", 0)
+            extra = (f" [dim]({wins} win{'' if wins == 1 else 's'})[/dim]"
+                     if key == "minutes" else "")
             table.add_row(escape(row["id"]),
-                          f"[green]{bar(row[key], largest, 20)}[/green] {value}{extra}")
+                          f"[green]{bar(row[key], largest, 20):<20}[/green] {value}{extra}")
         console.print()
         console.print(table)
     if r["best_notes"]:
