@@ -105,6 +105,7 @@ _UNREACHABLE = re.compile(
     r"network is unreachable|no route to host|unable to connect|failed to connect|timed out|"
     r"could not read from remote repository|does not appear to be a git repository|"
     r"remote end hung up|early eof|unable to access|repository not found|not exported|"
+    r"does not exist|"
     r"access denied|name or service not known|temporary failure in name resolution|"
     r"authentication failed|terminal prompts disabled|could not read username|"
     r"permission denied|host key verification failed",
@@ -181,7 +182,16 @@ def _failure(path: Path, args: Sequence[str], status: object, stderr: str,
 
 
 def _verb(args: Sequence[str]) -> str:
-    return next((a for a in args if not a.startswith("-")), args[0] if args else "")
+    """The git subcommand among `args` (which may start with `-c key=value` pairs)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "-c":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return args[0] if args else ""
 
 
 def run(path: Path, *args: str, **kwargs: Any) -> str:

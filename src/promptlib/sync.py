@@ -70,6 +70,7 @@ KEEP = ("mine", "theirs", "both")
 THEIRS_REF = "refs/promptlib/theirs"
 PUSH_ATTEMPTS = 3
 SYMLINK_MODE = "120000"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 # --- reports --------------------------------------------------------------------------------------
@@ -193,7 +194,13 @@ def is_recipe_path(relpath: str) -> bool:
 
 
 def tree_problems(coll: Collection, relpaths: Iterable[str] | None = None) -> list[str]:
-    """Every recipe-shaped file of HEAD (or just `relpaths`) that is not a valid recipe.
+    """Every recipe-shaped file of HEAD (or just `relpaths`) that is not a valid recipe."""
+    return inspect_tree(coll, relpaths)[1]
+
+
+def inspect_tree(coll: Collection, relpaths: Iterable[str] | None = None
+                 ) -> tuple[int, list[str]]:
+    """(valid recipes, problems) among the files of HEAD (or just `relpaths`).
 
     Works from git's own record of each file: a symlink is named as one and never opened (with
     core.symlinks=false it is checked out as a small plain file holding its target); the others
@@ -201,7 +208,7 @@ def tree_problems(coll: Collection, relpaths: Iterable[str] | None = None) -> li
     """
     head = gitops.rev(coll.path, "HEAD")
     if head is None:
-        return []
+        return 0, []
     entries = gitops.tree_entries(coll.path, head)
     wanted = sorted(entries) if relpaths is None else sorted(set(relpaths) & entries.keys())
     problems: list[str] = []
@@ -216,16 +223,26 @@ def tree_problems(coll: Collection, relpaths: Iterable[str] | None = None) -> li
             continue
         stem = Path(relpath).stem
         if not is_valid_name(stem):
-            shown = stem.encode("unicode_escape").decode("ascii")
-            problems.append(f"{where}: {shown!r} breaks the name rule (1-64 lowercase letters, "
-                            "digits and inner hyphens); skipped")
+            problems.append(f"{where}: {_quoted(stem)} breaks the name rule (1-64 lowercase "
+                            "letters, digits and inner hyphens); skipped")
             continue
         try:
             loaded.append((where, store.read(RecipeFile(coll.name, coll.path, relpath))))
         except RecipeError as exc:
             problems.append(str(exc))
-    problems += _template_problems(loaded)
-    return problems
+    bad_templates = _template_problems(loaded)
+    return len(loaded) - len(bad_templates), [printable(p) for p in problems + bad_templates]
+
+
+def printable(text: str) -> str:
+    """A message about an untrusted tree, with control characters (a file name could carry
+    terminal escape sequences) shown as escapes instead of reaching the terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _quoted(name: str) -> str:
+    """A name from an untrusted tree, quoted with every non-ASCII or control character escaped."""
+    return "'" + name.encode("unicode_escape").decode("ascii").replace("'", "\\'") + "'"
 
 
 def _template_problems(loaded: Sequence[tuple[str, Any]]) -> list[str]:
@@ -270,7 +287,7 @@ def commit_hand_edits(coll: Collection) -> list[str]:
             continue
         stem = Path(relpath).stem
         if not is_valid_name(stem):
-            problems.append(f"{where}: {stem!r} breaks the name rule")
+            problems.append(f"{where}: {_quoted(stem)} breaks the name rule")
             continue
         rf = RecipeFile(coll.name, coll.path, relpath)
         try:
@@ -284,7 +301,8 @@ def commit_hand_edits(coll: Collection) -> list[str]:
     problems += _template_problems(loaded)
     if problems:
         raise InvalidError(
-            f"{coll.name}: hand edits that do not validate:\n  " + "\n  ".join(problems),
+            f"{coll.name}: hand edits that do not validate:\n  "
+            + "\n  ".join(printable(p) for p in problems),
             hint="fix them (or `git -C " + str(coll.path) + " checkout -- FILE` to drop one), "
                  "then run the command again")
     names = [Path(p).stem if is_recipe_path(p) else p for p in paths]

@@ -72,18 +72,17 @@ def _check_scheme_url(url: str, scheme: str) -> str:
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F
            for ch in urllib.parse.unquote(url)):
         raise _refuse(url, "it contains whitespace or control characters")
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc
+    netloc = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0]
     userinfo, _, hostport = netloc.rpartition("@")
     if ":" in userinfo:
         raise _refuse(url, "it carries a password",
                       "leave the password out and use a credential helper or an ssh key")
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        raise _refuse(url, "it is not a well-formed URL") from None
     if scheme == "file":
-        if hostport not in ("", "localhost") or userinfo:
-            raise _refuse(url, "a file:// URL names a path on this machine, not a host")
-        if not parts.path.startswith("/"):
-            raise _refuse(url, "a file:// URL needs an absolute path")
-        return url
+        return _check_file_url(url, userinfo, hostport, parts.path)
     if userinfo and not _USER.fullmatch(urllib.parse.unquote(userinfo)):
         raise _refuse(url, "the user name is not a plain name")
     if hostport.startswith("["):
@@ -98,6 +97,14 @@ def _check_scheme_url(url: str, scheme: str) -> str:
         raise _refuse(url, "the port is malformed") from None
     if parts.path in ("", "/"):
         raise _refuse(url, "it names no repository path")
+    return url
+
+
+def _check_file_url(url: str, userinfo: str, hostport: str, path: str) -> str:
+    if hostport not in ("", "localhost") or userinfo:
+        raise _refuse(url, "a file:// URL names a path on this machine, not a host")
+    if not path.startswith("/"):
+        raise _refuse(url, "a file:// URL needs an absolute path")
     return url
 
 
@@ -122,7 +129,10 @@ def _check_scp(url: str) -> str:
 
 
 def _check_local(url: str) -> str:
-    path = Path(url).expanduser()
+    try:
+        path = Path(url).expanduser()
+    except RuntimeError:
+        raise _refuse(url, "its ~user names no known home folder") from None
     return str(path if path.is_absolute() else path.absolute())
 
 
@@ -195,8 +205,7 @@ def add(name: str, url: str) -> Added:
             shutil.rmtree(staging, ignore_errors=True)
         coll = Collection(name, dest)
         sync.record_sync(name)
-        problems = sync.tree_problems(coll)
-    recipes = sum(1 for _ in store.iter_recipe_files(coll))
+        recipes, problems = sync.inspect_tree(coll)
     return Added(coll, checked, recipes, problems)
 
 
@@ -217,8 +226,7 @@ def init_from(url: str, *, empty: bool = False, name: str | None = None) -> Adde
         from promptlib import sync
 
         coll = Collection(team, dest)
-        added = Added(coll, checked, sum(1 for _ in store.iter_recipe_files(coll)),
-                      sync.tree_problems(coll))
+        added = Added(coll, checked, *sync.inspect_tree(coll))
     else:
         added = add(team, checked)
     current = settings.load()

@@ -1,0 +1,540 @@
+"""pull, push, share, resolve against real remotes: bare repositories on disk and a git daemon on
+127.0.0.1, two users with separate homes, conflicts, a killed push, remotes that are down."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import recipe_yaml
+from tests.gitdaemon import (
+    GitDaemon,
+    User,
+    closed_port,
+    git,
+    install_hook,
+    make_remote,
+    remote_log,
+    silent_listener,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def alice(tmp_path: Path) -> User:
+    return User("alice", tmp_path)
+
+
+@pytest.fixture
+def bob(tmp_path: Path) -> User:
+    return User("bob", tmp_path)
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[GitDaemon]:
+    base = tmp_path / "served"
+    base.mkdir()
+    server = GitDaemon(base).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def assert_clean(user: User, team: str) -> None:
+    """Nothing uncommitted, no rebase or merge left open, no conflict marker anywhere."""
+    path = user.collection(team)
+    assert user.git(team, "status", "--porcelain") == ""
+    assert not (path / ".git" / "rebase-merge").exists()
+    assert not (path / ".git" / "MERGE_HEAD").exists()
+    for file in path.rglob("*"):
+        if ".git" not in file.parts and file.is_file():
+            assert "<<<<<<<" not in file.read_text(errors="replace"), file
+
+
+def edit_file(user: User, team: str, relpath: str, old: str, new: str) -> None:
+    path = user.collection(team) / relpath
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def is_ancestor(bare: Path, sha: str, ref: str = "main") -> bool:
+    return subprocess.run(["git", "merge-base", "--is-ancestor", sha, ref], cwd=bare,
+                          check=False).returncode == 0
+
+
+DISK = "incident-response/disk-check.yaml"
+
+
+def add_disk_check(user: User) -> None:
+    user.ok("add", "disk-check", "--title", "Check a full disk", "--tag", "incident-response",
+            "--template", "Disk on {{ host }} is full.")
+
+
+def alice_and_bob(remote_url: str, alice: User, bob: User) -> None:
+    """Both start from the same team repository; alice publishes disk-check; bob has it."""
+    alice.ok("init", "--from", remote_url, "--name", "team")
+    bob.ok("init", "--from", remote_url, "--name", "team")
+    add_disk_check(alice)
+    pushed = alice.ok("push")
+    assert "team: pushed 1 commit" in pushed.stdout
+    pulled = bob.ok("pull")
+    assert pulled.stdout.strip() == "team: 1 new (disk-check)"
+
+
+# --- the scenario from the issue ------------------------------------------------------------------
+
+
+def run_scenario(remote_url: str, bare: Path, alice: User, bob: User) -> None:
+    alice_and_bob(remote_url, alice, bob)
+
+    # Both edit the same recipe: alice by hand, bob through `promptlib edit`.
+    edit_file(alice, "team", DISK, "is full.", "is full. Check the biggest logs first.")
+    bob.extra_env["EDITOR"] = "sed -i s/Check\\ a\\ full\\ disk/Check\\ a\\ full\\ disk\\ fast/"
+    bob.ok("edit", "team/disk-check")
+    bob.extra_env.clear()
+
+    bob_push = bob.ok("push")
+    assert "team: pushed 1 commit" in bob_push.stdout
+
+    alice_push = alice.run("push")
+    assert alice_push.returncode == 5, alice_push
+    assert "disk-check" in alice_push.stdout
+    assert "promptlib resolve disk-check --keep mine|theirs|both" in alice_push.stdout
+    assert "sync conflict" in alice_push.stderr
+    assert_clean(alice, "team")
+    # Yours as it is; theirs retrievable.
+    assert "Check the biggest logs first." in (alice.collection("team") / DISK).read_text()
+    theirs = alice.git("team", "show", f"refs/promptlib/theirs:{DISK}")
+    assert "Check a full disk fast" in theirs
+    alice_commits = alice.git("team", "rev-list", "HEAD").split()
+    bob_commits = bob.git("team", "rev-list", "HEAD").split()
+
+    resolved = alice.ok("resolve", "disk-check", "--keep", "mine")
+    assert "resolved team/disk-check: kept mine" in resolved.stderr
+    assert "team: pushed" in resolved.stdout
+    assert_clean(alice, "team")
+    for sha in alice_commits + bob_commits:
+        assert is_ancestor(bare, sha), sha
+    log = remote_log(bare)
+    assert "alice: Add disk-check: Check a full disk" in log
+    assert "bob: Edit disk-check: Check a full disk fast" in log
+    assert "alice: Commit hand edits: disk-check" in log
+    assert log[-1] == "alice: Merge origin/main: resolve disk-check (kept mine)"
+
+    # bob catches up and both libraries agree.
+    assert "team: 1 updated (disk-check)" in bob.ok("pull").stdout
+    assert (bob.collection("team") / DISK).read_text() == (
+        alice.collection("team") / DISK).read_text()
+    assert alice.ok("pull").stdout.strip() == "team: up to date"
+
+
+def test_alice_and_bob_share_through_a_bare_repository(tmp_path: Path, alice: User, bob: User):
+    bare = make_remote(tmp_path, "team")
+    run_scenario(str(bare), bare, alice, bob)
+
+
+def test_alice_and_bob_share_through_a_git_daemon(daemon: GitDaemon, alice: User, bob: User):
+    bare = make_remote(daemon.base, "team")
+    run_scenario(daemon.url("team.git"), bare, alice, bob)
+
+
+# --- resolve: mine, theirs, both; several conflicts -----------------------------------------------
+
+
+def conflict_on_disk_check(tmp_path: Path, alice: User, bob: User) -> Path:
+    bare = make_remote(tmp_path, "team")
+    alice_and_bob(str(bare), alice, bob)
+    edit_file(alice, "team", DISK, "is full.", "is full (alice).")
+    edit_file(bob, "team", DISK, "is full.", "is full (bob).")
+    bob.ok("push")
+    assert alice.run("pull").returncode == 5
+    return bare
+
+
+def test_resolve_theirs_takes_the_remote_version(tmp_path: Path, alice: User, bob: User):
+    bare = conflict_on_disk_check(tmp_path, alice, bob)
+    alice.ok("resolve", "team/disk-check", "--keep", "theirs")
+    assert "(bob)" in (alice.collection("team") / DISK).read_text()
+    assert "(bob)" in git(bare, "show", f"main:{DISK}")
+    assert "alice: Commit hand edits: disk-check" in remote_log(bare)  # her commit survives
+
+
+def test_resolve_both_keeps_theirs_under_a_new_valid_name(tmp_path: Path, alice: User,
+                                                          bob: User):
+    bare = conflict_on_disk_check(tmp_path, alice, bob)
+    result = alice.ok("resolve", "disk-check", "--keep", "both")
+    assert "theirs is now team/disk-check-theirs" in result.stderr
+    mine = alice.collection("team") / DISK
+    theirs = alice.collection("team") / "incident-response" / "disk-check-theirs.yaml"
+    assert "(alice)" in mine.read_text()
+    assert "(bob)" in theirs.read_text()
+    assert theirs.read_text().startswith("name: disk-check-theirs\n")
+    listed = {r["id"] for r in json.loads(alice.ok("list", "--json").stdout)}
+    assert {"team/disk-check", "team/disk-check-theirs"} <= listed
+    assert alice.ok("lint", "team/disk-check-theirs").returncode == 0
+    files = git(bare, "ls-tree", "-r", "--name-only", "main").splitlines()
+    assert {DISK, "incident-response/disk-check-theirs.yaml"} <= set(files)
+
+
+def test_every_conflict_is_named_and_each_needs_its_own_resolve(tmp_path: Path, alice: User,
+                                                                bob: User):
+    bare = make_remote(tmp_path, "team")
+    alice_and_bob(str(bare), alice, bob)
+    alice.ok("add", "--file", "-", input=recipe_yaml("oom-kill"))
+    alice.ok("push")
+    bob.ok("pull")
+    for user in (alice, bob):
+        edit_file(user, "team", DISK, "is full.", f"is full ({user.name}).")
+        edit_file(user, "team", "incident-response/oom-kill.yaml", "is full.",
+                  f"is full ({user.name}).")
+    bob.ok("push")
+
+    pulled = alice.run("pull")
+    assert pulled.returncode == 5
+    assert "2 conflicts" in pulled.stdout
+    assert "promptlib resolve disk-check --keep mine|theirs|both" in pulled.stdout
+    assert "promptlib resolve oom-kill --keep mine|theirs|both" in pulled.stdout
+
+    first = alice.ok("resolve", "oom-kill", "--keep", "theirs")
+    assert "recorded: keep theirs for team/oom-kill" in first.stderr
+    assert "disk-check" in first.stderr
+    assert git(bare, "log", "-1", "--format=%an", "main") == "bob"  # nothing pushed yet
+    again = alice.run("pull")
+    assert again.returncode == 5
+    assert "(recorded: keep theirs)" in again.stdout
+
+    alice.ok("resolve", "disk-check", "--keep", "mine")
+    assert "(bob)" in (alice.collection("team") / "incident-response/oom-kill.yaml").read_text()
+    assert "(alice)" in (alice.collection("team") / DISK).read_text()
+    assert git(bare, "log", "-1", "--format=%s", "main") == (
+        "Merge origin/main: resolve disk-check (kept mine), oom-kill (kept theirs)")
+    assert alice.run("resolve", "disk-check", "--keep", "mine").returncode == 3
+
+
+def test_a_deleted_recipe_edited_on_the_other_side_is_a_conflict(tmp_path: Path, alice: User,
+                                                                 bob: User):
+    bare = make_remote(tmp_path, "team")
+    alice_and_bob(str(bare), alice, bob)
+    alice.ok("remove", "team/disk-check")
+    edit_file(bob, "team", DISK, "is full.", "is full (bob).")
+    bob.ok("push")
+    assert alice.run("push").returncode == 5
+    assert not (alice.collection("team") / DISK).exists()
+    alice.ok("resolve", "disk-check", "--keep", "mine")
+    assert DISK not in git(bare, "ls-tree", "-r", "--name-only", "main")
+    assert "bob: Commit hand edits: disk-check" in remote_log(bare)
+
+
+# --- integrating without conflicts ----------------------------------------------------------------
+
+
+def test_different_recipes_on_both_sides_rebase_without_a_merge(tmp_path: Path, alice: User,
+                                                                bob: User):
+    bare = make_remote(tmp_path, "team")
+    alice_and_bob(str(bare), alice, bob)
+    bob.ok("add", "--file", "-", input=recipe_yaml("oom-kill"))
+    bob.ok("push")
+    alice.ok("add", "--file", "-", input=recipe_yaml("cpu-spike"))
+    pushed = alice.ok("push")
+    assert "team: 1 new (oom-kill), pushed 1 commit" in pushed.stdout
+    assert remote_log(bare)[-2:] == ["bob: Add oom-kill: Triage a full disk",
+                                     "alice: Add cpu-spike: Triage a full disk"]
+    assert git(bare, "rev-list", "--merges", "main") == ""  # linear
+
+
+def test_pull_reports_new_updated_and_removed_by_recipe(tmp_path: Path, alice: User, bob: User):
+    bare = make_remote(tmp_path, "team", {
+        "ops/a-one.yaml": recipe_yaml("a-one"), "ops/b-two.yaml": recipe_yaml("b-two"),
+        "ops/c-three.yaml": recipe_yaml("c-three"), "README.md": "team\n"})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    bob.ok("init", "--from", str(bare), "--name", "team")
+    for name in ("d-four", "e-five", "f-six"):
+        alice.ok("add", "--file", "-", input=recipe_yaml(name))
+    edit_file(alice, "team", "ops/a-one.yaml", "is full.", "is very full.")
+    edit_file(alice, "team", "ops/b-two.yaml", "is full.", "is very full.")
+    (alice.collection("team") / "ops/c-three.yaml").unlink()
+    (alice.collection("team") / "README.md").write_text("changed\n")
+    alice_push = alice.ok("push")
+    assert "committed your hand edits first (README.md, a-one, b-two, c-three)" in (
+        alice_push.stderr)
+    assert bob.ok("pull").stdout.strip() == (
+        "team: 3 new (d-four, e-five, f-six), 2 updated (a-one, b-two), 1 removed (c-three)")
+
+
+def test_pull_refuses_invalid_hand_edits_naming_them(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    (alice.collection("team") / "ops/a-one.yaml").write_text("name: a-one\ntitle: [oops\n")
+    (alice.collection("team") / "ops/new-one.yaml").write_text(
+        recipe_yaml("new-one", template="key AKIAIOSFODNN7EXAMPLE {{ host }}\n"))
+    before = alice.git("team", "rev-parse", "HEAD")
+    result = alice.run("pull")
+    assert result.returncode == 4
+    assert "team/ops/a-one.yaml" in result.stderr
+    assert "team/ops/new-one.yaml" in result.stderr
+    assert "credential" in result.stderr
+    assert alice.git("team", "rev-parse", "HEAD") == before  # nothing committed
+
+
+def test_untracked_junk_is_left_alone(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    (alice.collection("team") / "ops" / "a-one.yaml~").write_text("editor backup")
+    (alice.collection("team") / "ops" / ".a-one.yaml.swp").write_text("swap")
+    alice.ok("pull")
+    assert alice.git("team", "rev-list", "--count", "HEAD") == "1"
+
+
+# --- push refuses credentials ---------------------------------------------------------------------
+
+
+def test_push_refuses_a_credential_naming_recipe_and_line(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team")
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    path = alice.collection("team") / "ops" / "leaky.yaml"
+    path.parent.mkdir()
+    path.write_text(recipe_yaml("leaky", template="Use AKIAIOSFODNN7EXAMPLE on {{ host }}\n"))
+    # Committed behind promptlib's back, so only push's scan stands in the way.
+    alice.git("team", "add", "ops/leaky.yaml")
+    alice.git("team", "commit", "-q", "-m", "sneak a key in")
+    result = alice.run("push")
+    assert result.returncode == 4, result
+    assert "team/leaky (ops/leaky.yaml:9)" in result.stderr
+    assert "credential" in result.stderr
+    assert remote_log(bare) == []
+
+
+def test_push_refuses_a_credential_in_an_intermediate_commit(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team")
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    path = alice.collection("team") / "ops" / "leaky.yaml"
+    path.parent.mkdir()
+    path.write_text(recipe_yaml("leaky", template="token ghp_abcdefghijklmnopqrstuvwxyz0123456789 "
+                                                  "{{ host }}\n"))
+    alice.git("team", "add", "ops/leaky.yaml")
+    alice.git("team", "commit", "-q", "-m", "oops")
+    path.write_text(recipe_yaml("leaky"))
+    alice.git("team", "commit", "-q", "-am", "remove the token")
+    result = alice.run("push")
+    assert result.returncode == 4
+    assert "team/leaky (ops/leaky.yaml:9) in commit" in result.stderr
+    assert remote_log(bare) == []
+
+
+# --- remotes that are down ------------------------------------------------------------------------
+
+
+def test_refused_connection_is_exit_6_and_the_library_keeps_working(daemon: GitDaemon,
+                                                                    alice: User):
+    make_remote(daemon.base, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
+    alice.ok("init", "--from", daemon.url("team.git"), "--name", "team")
+    daemon.stop()
+    started = time.monotonic()
+    result = alice.run("pull")
+    assert result.returncode == 6, result
+    assert time.monotonic() - started < 15
+    assert "cannot reach git://127.0.0.1" in result.stderr
+    assert "the local library keeps working" in result.stderr
+    render = alice.run("render", "a-one", "-v", "host=db1")
+    assert render.returncode == 0
+    assert render.stdout == "Disk on db1 is full.\n"
+    alice.ok("add", "--file", "-", input=recipe_yaml("offline-one"))  # still writable
+    assert alice.run("push").returncode == 6
+
+
+def test_a_silent_remote_gives_up_within_15_seconds(tmp_path: Path, alice: User, bob: User):
+    bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    alice.ok("team", "add", "other", str(bare))
+    with silent_listener() as port_a, silent_listener() as port_b:
+        alice.git("team", "remote", "set-url", "origin", f"git://127.0.0.1:{port_a}/team.git")
+        alice.git("other", "remote", "set-url", "origin", f"git://127.0.0.1:{port_b}/team.git")
+        started = time.monotonic()
+        result = alice.run("pull", timeout=30)
+        elapsed = time.monotonic() - started
+    assert result.returncode == 6, result
+    assert elapsed < 15, elapsed  # both remotes silent: one timeout, not two
+    assert "no answer from git://127.0.0.1" in result.stderr
+    assert "2 remotes could not be reached" in result.stderr
+    render = alice.run("render", "team/a-one", "-v", "host=web1")
+    assert render.returncode == 0
+    assert "web1" in render.stdout
+
+
+def test_unreachable_remote_never_prompts_for_a_password(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    alice.git("team", "remote", "set-url", "origin", f"ssh://nobody@127.0.0.1:{closed_port()}/x")
+    started = time.monotonic()
+    result = alice.run("pull", timeout=30)
+    assert result.returncode == 6
+    assert time.monotonic() - started < 15
+
+
+# --- a push killed midway, then retried -----------------------------------------------------------
+
+
+def start_cli(user: User, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, **user.env}
+    return subprocess.Popen([sys.executable, "-m", "promptlib", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_for(path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("hook", ["pre-receive", "post-receive"])
+def test_a_push_killed_midway_is_retried_and_loses_nothing(daemon: GitDaemon, alice: User,
+                                                          bob: User, hook: str):
+    """Killed while the remote is receiving: before it took the commits (pre-receive) or after
+    (post-receive). Either way the retry ends with everything on the remote, exactly once."""
+    bare = make_remote(daemon.base, "team")
+    alice_and_bob(daemon.url("team.git"), alice, bob)
+    marker = daemon.base / "receiving"
+    install_hook(bare, hook, f'if [ ! -e "{marker}" ]; then touch "{marker}"; sleep 5; '
+                             + ("exit 1; " if hook == "pre-receive" else "") + "fi\nexit 0\n")
+    for name in ("one-more", "two-more"):
+        bob.ok("add", "--file", "-", input=recipe_yaml(name))
+
+    push = start_cli(bob, "push")
+    wait_for(marker)
+    os.killpg(push.pid, signal.SIGKILL)
+    push.wait(timeout=10)
+
+    assert_clean(bob, "team")
+    retry = bob.ok("push")
+    expected = "pushed 2 commits" if hook == "pre-receive" else "up to date"
+    assert expected in retry.stdout
+    subjects = remote_log(bare)
+    assert subjects.count("bob: Add one-more: Triage a full disk") == 1
+    assert subjects.count("bob: Add two-more: Triage a full disk") == 1
+    assert bob.git("team", "rev-parse", "HEAD") == git(bare, "rev-parse", "main")
+    assert "2 new (one-more, two-more)" in alice.ok("pull").stdout
+
+
+def test_push_when_the_remote_moved_pulls_first(daemon: GitDaemon, alice: User, bob: User):
+    bare = make_remote(daemon.base, "team")
+    alice_and_bob(daemon.url("team.git"), alice, bob)
+    alice.ok("add", "--file", "-", input=recipe_yaml("from-alice"))
+    alice.ok("push")
+    bob.ok("add", "--file", "-", input=recipe_yaml("from-bob"))
+    pushed = bob.ok("push")
+    assert "team: 1 new (from-alice), pushed 1 commit" in pushed.stdout
+    assert remote_log(bare)[-1] == "bob: Add from-bob: Triage a full disk"
+
+
+# --- hostile content arriving by pull -------------------------------------------------------------
+
+
+def test_pull_of_hostile_content_warns_and_never_follows(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    attacker = tmp_path / "attacker"
+    git(tmp_path, "clone", "-q", str(bare), str(attacker))
+    (attacker / "leak.yaml").symlink_to("/etc/passwd")
+    (attacker / "ops" / "broken.yaml").write_text("name: broken\n  bad: indent\n")
+    (attacker / "ops" / "Évil.yaml").write_text(recipe_yaml("evil"))
+    git(attacker, "add", "--all")
+    git(attacker, "-c", "user.name=mallory", "-c", "user.email=m@x", "commit", "-qm", "gifts")
+    git(attacker, "push", "-q", "origin", "HEAD:main")
+
+    result = alice.run("pull")
+    assert result.returncode == 0, result
+    assert "team/leak.yaml: a symlink in the repository; promptlib never follows it" in (
+        result.stderr)
+    assert "team/ops/broken.yaml" in result.stderr
+    assert "'\\xc9vil' breaks the name rule" in result.stderr
+    leak = alice.collection("team") / "leak.yaml"
+    assert not leak.is_symlink()
+    assert leak.read_text() == "/etc/passwd"
+    listing = alice.ok("list", "--json")
+    assert "root:" not in listing.stdout + listing.stderr
+    assert_clean(alice, "team")
+    alice.ok("add", "--file", "-", input=recipe_yaml("still-works"))
+    alice.ok("push")  # the hostile files are theirs; pushing our own work still goes through
+
+
+# --- share ----------------------------------------------------------------------------------------
+
+
+def test_share_copies_commits_and_pushes_with_shared_from(tmp_path: Path, alice: User, bob: User):
+    sre = make_remote(tmp_path, "sre")
+    support = make_remote(tmp_path, "support", {"kb/log-triage.yaml": recipe_yaml("log-triage")})
+    alice.ok("init", "--from", str(sre), "--name", "sre")
+    alice.ok("team", "add", "support", str(support))
+    alice.ok("add", "--file", "-", input=recipe_yaml("disk-full"))
+
+    shared = alice.ok("share", "sre/disk-full", "--to", "support")
+    assert "shared sre/disk-full → support/disk-full" in shared.stderr
+    assert "support: pushed 1 commit" in shared.stdout
+    on_remote = git(support, "show", "main:incident-response/disk-full.yaml")
+    assert "shared_from: sre/disk-full" in on_remote
+    assert remote_log(support)[-1] == "alice: Share disk-full from sre/disk-full"
+
+    bob.ok("init", "--from", str(support), "--name", "support")
+    assert "shared from: sre/disk-full" in bob.ok("show", "disk-full").stdout
+
+    clash = alice.run("share", "local/log-triage", "--to", "support")
+    assert clash.returncode == 4
+    assert "already has a recipe named 'log-triage'" in clash.stderr
+    assert "--as NEWNAME" in clash.stderr
+    alice.ok("share", "local/log-triage", "--to", "support", "--as", "log-triage-local")
+    assert "shared_from: local/log-triage" in git(
+        support, "show", "main:incident-response/log-triage-local.yaml")
+
+
+def test_share_refuses_a_credential_and_an_unknown_team(tmp_path: Path, alice: User):
+    sre = make_remote(tmp_path, "sre")
+    alice.ok("team", "add", "sre", str(sre))
+    path = alice.collection("local") / "ops" / "leaky.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(recipe_yaml("leaky", template="AKIAIOSFODNN7EXAMPLE {{ host }}\n"))
+    refused = alice.run("share", "leaky", "--to", "sre")
+    assert refused.returncode == 4
+    assert "credential" in refused.stderr
+    assert remote_log(sre) == []
+    assert alice.run("share", "local/log-triage", "--to", "nosuch").returncode == 3
+
+
+def test_share_while_the_team_is_unreachable_keeps_the_commit(daemon: GitDaemon, alice: User):
+    make_remote(daemon.base, "sre")
+    alice.ok("team", "add", "sre", daemon.url("sre.git"))
+    daemon.stop()
+    result = alice.run("share", "local/log-triage", "--to", "sre")
+    assert result.returncode == 6
+    assert "shared local/log-triage → sre/log-triage" in result.stderr
+    assert alice.git("sre", "log", "-1", "--format=%s") == "Share log-triage from local/log-triage"
+
+
+def test_pull_and_push_without_any_remote_say_so(alice: User):
+    result = alice.ok("pull")
+    assert "no collection has a remote" in result.stderr
+    assert json.loads(alice.ok("push", "--json").stdout) == []
+
+
+def test_pull_json_reports_per_collection(tmp_path: Path, alice: User, bob: User):
+    bare = make_remote(tmp_path, "team")
+    alice_and_bob(str(bare), alice, bob)
+    bob.ok("add", "--file", "-", input=recipe_yaml("from-bob"))
+    bob.ok("push")
+    report = json.loads(alice.ok("pull", "--json").stdout)
+    assert report[0]["collection"] == "team"
+    assert report[0]["new"] == ["from-bob"]
+    assert report[0]["how"] == "fast-forward"
+    assert report[0]["error"] is None
