@@ -67,6 +67,16 @@ def index_file() -> Path:
     return cache_dir() / "index.sqlite3"
 
 
+def index_lock_file() -> Path:
+    """Held while the search index is being written, so two processes never build it twice."""
+    return cache_dir() / "index.lock"
+
+
+def index_cursor_file() -> Path:
+    """Where the index's file sweep resumes on the next search (see index.py)."""
+    return cache_dir() / "index.sweep"
+
+
 def usage_log() -> Path:
     return state_dir() / "usage.jsonl"
 

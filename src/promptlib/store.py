@@ -234,7 +234,14 @@ def find(ref: str) -> RecipeFile:
     if not _PREFIX_RE.fullmatch(name):
         check_name(name)
     colls = [collection(coll_name)] if sep else collections()
-    files = [rf for c in colls for rf in iter_recipe_files(c)]
+    from promptlib import index
+
+    # The search index knows every file's name: asking it spares `render` a walk over every
+    # collection (tens of ms at 10,000 recipes). It answers only when it can vouch that no file
+    # came or went since it was built; otherwise walk.
+    files = index.find_files(colls, name)
+    if files is None:
+        files = [rf for c in colls for rf in iter_recipe_files(c)]
     return pick(ref, name, files)
 
 

@@ -1,9 +1,133 @@
-"""The command line: one thin function per command (parse → one core call → print)."""
+"""The command line: one thin function per command (parse → one core call → print).
+
+`main()` answers a plain `promptlib search …` itself, without importing Typer. Why: importing
+Typer and Click costs ~50 ms on the 2-core machine the budgets are set for, most of what a
+search may take in all (1.5x `grep -ril` over 10,000 recipes, ~67 ms; DESIGN §6). The fast path
+knows only the search options; anything else — `--help`, an unknown option, an odd `--limit` —
+falls through to the Typer app, which owns every usage message. Both paths print through
+`run_search` and turn errors into the same message and exit code; tests/test_fastpath.py checks
+that they print the same thing.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import NamedTuple
+
+# Options of `promptlib search` that take a value, by every spelling the fast path accepts.
+_VALUE_OPTIONS = {"--tag": "tags", "-t": "tags", "--team": "teams", "--limit": "limit",
+                  "-n": "limit"}
+
 
 def main() -> None:
+    args = sys.argv[1:]
+    if args[:1] == ["search"]:
+        parsed = parse_search_args(args[1:])
+        if parsed is not None:
+            sys.exit(_fast_search(parsed))
     from promptlib.cli.app import app
 
     app(prog_name="promptlib")
+
+
+class SearchArgs(NamedTuple):
+    words: list[str]
+    tags: list[str]
+    teams: list[str]
+    limit: int
+    as_json: bool
+
+
+def parse_search_args(args: Sequence[str]) -> SearchArgs | None:
+    """The arguments of a plain search, parsed as Click would; None for anything unusual."""
+    found: dict[str, list[str]] = {"words": [], "tags": [], "teams": [], "limit": []}
+    as_json, rest = False, list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            found["words"] += rest
+            break
+        if arg == "--json":
+            as_json = True
+        elif not arg.startswith("-") or arg == "-":
+            found["words"].append(arg)
+        else:
+            name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+            if name not in _VALUE_OPTIONS or (not eq and not rest):
+                return None
+            value = value if eq else rest.pop(0)
+            if value.startswith("-"):
+                return None
+            found[_VALUE_OPTIONS[name]].append(value)
+    limits = found["limit"]
+    if limits and not (limits[-1].isdigit() and int(limits[-1]) >= 1):
+        return None
+    return SearchArgs(found["words"], found["tags"], found["teams"],
+                      int(limits[-1]) if limits else 20, as_json)
+
+
+def _fast_search(args: SearchArgs) -> int:
+    """The error boundary of the fast path, as PromptlibGroup.invoke is for the Typer app."""
+    from promptlib import console
+    from promptlib.errors import PromptlibError
+
+    try:
+        run_search(args.words, tags=args.tags, teams=args.teams, limit=args.limit,
+                   as_json=args.as_json)
+    except PromptlibError as exc:
+        console.error(exc.message, exc.hint)
+        return exc.exit_code
+    except BrokenPipeError:
+        _silence_stdout()
+    except KeyboardInterrupt:
+        console.info("Aborted!")
+        return 1
+    return 0
+
+
+def _silence_stdout() -> None:
+    """`promptlib search x | head` closed the pipe: not an error, and no noise at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def run_search(words: Sequence[str], *, tags: Sequence[str], teams: Sequence[str], limit: int,
+               as_json: bool) -> None:
+    """`promptlib search`: one core call, then print. Shared by the fast path and Typer."""
+    from promptlib import console
+    from promptlib import search as core
+
+    results = core.search(words, tags=tags, teams=teams, limit=limit, progress=_progress)
+    for problem in results.problems:
+        console.warn(f"skipped {problem}")
+    if results.note:
+        console.hint(results.note)
+    if as_json:
+        console.json([h.to_dict() for h in results.hits])
+    for hit in [] if as_json else results.hits:
+        console.out(console.style(hit.id, "bold", "cyan") + f"  {hit.title}  "
+                    + console.style(f"[{', '.join(hit.tags)}]", "dim"))
+        if hit.marked:
+            console.out("    " + _highlight(hit.marked))
+    if not results.hits:
+        console.hint("no recipes match; try fewer words, or `promptlib list`")
+
+
+def _highlight(marked: str) -> str:
+    from promptlib import console
+    from promptlib.search import MARK_END, MARK_START
+
+    parts = marked.replace(MARK_END, MARK_START).split(MARK_START)
+    # Odd-numbered parts sat between a start and an end mark: the words that matched.
+    return "".join(console.style(p, "bold", "yellow") if i % 2 else p
+                   for i, p in enumerate(parts))
+
+
+def _progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
+    from promptlib import console
+
+    return console.progress(total, "indexing recipes")
