@@ -152,6 +152,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build the home here and keep it")
     args = parser.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="promptlib-bench-report-"))
+    base.mkdir(parents=True, exist_ok=True)
     home = base / "home"
     if home.exists():
         shutil.rmtree(home)

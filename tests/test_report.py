@@ -334,3 +334,15 @@ def test_report_html_to_an_unwritable_place_exits_1(cli: Cli, tmp_path: Path) ->
     result = cli("report", "--html", str(tmp_path))  # a folder
     assert result.exit_code == 1
     assert f"cannot write {tmp_path}" in result.stderr
+
+
+def test_history_read_in_parallel_slices_gives_the_same_report(
+        built: dict[str, Path], cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = report_json(cli)
+    for name in ("sre", "support"):
+        config.report_cache(name).unlink()
+    monkeypatch.setattr(report, "PARALLEL_LOG_FROM", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)  # 3 slices of sre's 11 commits
+    assert report_json(cli) == first
+    commits = json.loads(config.report_cache("sre").read_text())["commits"]
+    assert [c[1] for c in commits] == sorted(c[1] for c in commits)  # oldest first

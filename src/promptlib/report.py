@@ -53,6 +53,7 @@ DEFAULT_PERIODS = 12
 BEST_NOTES = 5
 MOST_RENDERED = 10
 _LOG_FORMAT = "--format=%x1e%ae%x1f%aI%x1f%s"
+PARALLEL_LOG_FROM = 1000  # commits: below this, one `git log` is quicker than several
 
 
 @dataclass
@@ -164,8 +165,31 @@ def history_commits(coll: Collection) -> list[CompactCommit]:
     if cached is not None and _is_ancestor(coll, cached[0], head):
         commits = cached[1] + compact(git_log(coll, f"{cached[0]}..{head}"))
     if commits is None:
-        commits = compact(git_log(coll, head))
+        commits = _read_all(coll, head)
     _write_cache(path, head, commits)
+    return commits
+
+
+def _read_all(coll: Collection, head: str) -> list[CompactCommit]:
+    """The whole history. Diffing trees is most of `git log`'s time and uses one core, so a long
+    history is read in slices (`--skip`/`--max-count` over the same walk), one git per core."""
+    import os
+
+    workers = min(4, os.cpu_count() or 1)
+    total = int(gitops.run(coll.path, "rev-list", "--count", "--no-merges", head) or 0)
+    if workers < 2 or total < PARALLEL_LOG_FROM:
+        return compact(git_log(coll, head))
+    size = -(-total // workers)
+
+    def piece(i: int) -> str:  # newest first, like the walk itself
+        return gitops.run(coll.path, "log", "--no-merges", "--no-renames", _LOG_FORMAT,
+                          "--name-status", f"--skip={i * size}", f"--max-count={size}", head,
+                          "--")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pieces = list(pool.map(piece, range(workers)))
+    commits = [c for text in pieces for c in compact(text)]
+    commits.reverse()
     return commits
 
 
