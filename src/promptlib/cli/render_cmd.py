@@ -30,7 +30,7 @@ def render(
     no_input: Annotated[bool, typer.Option("--no-input", help="Never ask for missing "
                                            "values.")] = False,
     max_chars: Annotated[int | None, typer.Option(
-        "--max-chars", min=1, help=f"Bound for piped input (default "
+        "--max-chars", min=1, metavar="N", help=f"Bound for piped input (default "
         f"{core.DEFAULT_STDIN_MAX_CHARS:,} characters, unless the variable sets max_chars).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print {id, text, redactions, "
