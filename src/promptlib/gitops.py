@@ -433,7 +433,11 @@ def remote_url(path: Path) -> str | None:
 
 def branch(path: Path) -> str:
     """The checked-out branch (also when it has no commit yet)."""
-    return run(path, "symbolic-ref", "--quiet", "--short", "HEAD")
+    name = _succeeds(path, "symbolic-ref", "--quiet", "--short", "HEAD")
+    if not name:
+        raise PromptlibError(f"{path} is not on a branch (detached HEAD)",
+                             hint=f"check one out first: `git -C {path} switch main`")
+    return name
 
 
 def rev(path: Path, ref: str) -> str | None:
@@ -608,9 +612,15 @@ def identity_env(path: Path) -> dict[str, str]:
 def commit(path: Path, paths: Sequence[str], message: str) -> str:
     """Stage exactly `paths` (additions, changes and deletions) and commit them. Returns the sha."""
     env = identity_env(path)
-    run(path, "add", "--all", "--", *paths)
-    run(path, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=env)
+    specs = [literal(p) for p in paths]
+    run(path, "add", "--all", "--", *specs)
+    run(path, "commit", "--quiet", "--no-verify", "-m", message, "--", *specs, env=env)
     return run(path, "rev-parse", "HEAD")
+
+
+def literal(relpath: str) -> str:
+    """A pathspec that matches exactly this file: a pulled tree may name one `*` or `:(glob)…`."""
+    return f":(literal){relpath}"
 
 
 def fast_forward(path: Path, target: str) -> None:
@@ -676,10 +686,10 @@ def merge_resolved(path: Path, target: str, message: str, contents: Mapping[str,
         for relpath, data in contents.items():
             target_path = path / relpath
             if data is None:
-                run(path, "rm", "--quiet", "--force", "--ignore-unmatch", "--", relpath)
+                run(path, "rm", "--quiet", "--force", "--ignore-unmatch", "--", literal(relpath))
                 continue
             store.write_atomic(target_path, data)
-            run(path, "add", "--", relpath)
+            run(path, "add", "--", literal(relpath))
         left = _unmerged(path)
         if left:
             raise PromptlibError(f"the merge in {path} still has conflicts in {', '.join(left)}")

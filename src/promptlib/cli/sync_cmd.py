@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from promptlib import console
+from promptlib import config, console
 from promptlib.cli.app import app
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ def resolve_command(conflict: Conflict, ambiguous: set[str]) -> str:
 
 def print_reports(reports: Sequence[SyncReport]) -> None:
     from promptlib.cli.teams import warn_tree
+    from promptlib.sync import THEIRS_REF
 
     counts = Counter(c.name for r in reports for c in r.conflicts)
     ambiguous = {name for name, n in counts.items() if n > 1}
@@ -62,13 +63,15 @@ def print_reports(reports: Sequence[SyncReport]) -> None:
         if report.conflicts:
             n = len(report.conflicts)
             console.out(f"{report.collection}: {n} conflict{'s' if n != 1 else ''} — changed on "
-                        "both sides. Yours is unchanged in your library; theirs is kept at "
-                        "refs/promptlib/theirs. Settle each with:")
+                        "both sides; yours is unchanged, theirs is kept. Settle each with:")
             width = max(len(c.name) for c in report.conflicts)
             for conflict in report.conflicts:
                 note = f"   (recorded: keep {conflict.decided})" if conflict.decided else ""
                 console.out(f"  {conflict.name.ljust(width)}  "
                             f"{resolve_command(conflict, ambiguous)}{note}")
+            first = report.conflicts[0]
+            console.hint(f"to read theirs: git -C {config.collection_dir(report.collection)} "
+                         f"show {THEIRS_REF}:{first.relpath}")
             continue
         console.out(summary(report))
         warn_tree(report.problems)
