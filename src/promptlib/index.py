@@ -604,13 +604,29 @@ def _parse_all(jobs: Sequence[_Job]) -> Iterator[Parsed]:
     with ctx.Pool(min(cpus, 4)) as pool:
         # At most IN_FLIGHT slices queued: when writing the index is the slower side, parsed
         # recipes would otherwise pile up in memory (~2 KB each, 100,000 of them).
-        pending: deque[Iterator[Parsed]] = deque()
+        pending: deque[tuple[Sequence[_Job], Iterator[_Remote]]] = deque()
         for start in range(0, len(jobs), SLICE):
-            pending.append(pool.imap(parse, jobs[start:start + SLICE], chunksize=32))
+            part = jobs[start:start + SLICE]
+            plain = [(j.collection, j.root, j.relpath) for j in part]
+            pending.append((part, pool.imap(_parse_remote, plain, chunksize=100)))
             if len(pending) >= IN_FLIGHT:
-                yield from pending.popleft()
+                yield from _joined(*pending.popleft())
         while pending:
-            yield from pending.popleft()
+            yield from _joined(*pending.popleft())
+
+
+_Remote = tuple[tuple[str, str, str, tuple[str, ...], str, str] | None, str | None]
+
+
+def _parse_remote(job: tuple[str, str, str]) -> _Remote:
+    """`parse` in a worker: plain tuples in and out, the least there is to pickle."""
+    _, fields, problem = parse(_Job(*job, _UNKNOWN))
+    return fields, problem
+
+
+def _joined(jobs: Sequence[_Job], results: Iterator[_Remote]) -> Iterator[Parsed]:
+    for job, (fields, problem) in zip(jobs, results, strict=True):
+        yield job, fields, problem
 
 
 # --- writing --------------------------------------------------------------------------------------
