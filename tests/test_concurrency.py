@@ -107,31 +107,47 @@ def test_a_git_lock_file_left_by_a_killed_git_is_recovered(alice: User):
     assert git(local, "log", "-1", "--format=%s") == "Add after-crash: Triage a full disk"
 
 
-def test_a_rebase_left_open_by_a_killed_pull_is_aborted_and_nothing_is_lost(alice: User,
-                                                                           tmp_path: Path):
+def stop_mid_rebase(user: User, tmp_path: Path) -> tuple[Path, str]:
+    """A team clone left in the middle of a rebase that stopped on a conflict; returns the clone
+    and alice's commit."""
     bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
-    alice.ok("init", "--from", str(bare), "--name", "team")
-    team = alice.collection("team")
-    # The remote and alice both change a-one; a plain `git rebase` stops on the conflict, as a
-    # pull killed at that moment would leave it.
+    user.ok("init", "--from", str(bare), "--name", "team")
+    team = user.collection("team")
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(bare), str(other))
     (other / "ops" / "a-one.yaml").write_text(recipe_yaml("a-one", template="Theirs {{ host }}\n"))
     git(other, "-c", "user.name=o", "-c", "user.email=o@x", "commit", "-qam", "theirs")
     git(other, "push", "-q", "origin", "HEAD:main")
     (team / "ops" / "a-one.yaml").write_text(recipe_yaml("a-one", template="Mine {{ host }}\n"))
-    alice.git("team", "commit", "-qam", "mine")
-    mine = alice.git("team", "rev-parse", "HEAD")
-    alice.git("team", "fetch", "-q", "origin")
-    assert git(team, "rebase", "origin/main", check=False, env=alice.env) != "ok"
+    user.git("team", "commit", "-qam", "mine")
+    mine = user.git("team", "rev-parse", "HEAD")
+    user.git("team", "fetch", "-q", "origin")
+    git(team, "rebase", "origin/main", check=False, env=user.env)
     assert (team / ".git" / "rebase-merge").is_dir()
+    return team, mine
+
+
+def test_a_rebase_left_open_by_a_killed_pull_is_aborted_and_nothing_is_lost(alice: User,
+                                                                           tmp_path: Path):
+    team, mine = stop_mid_rebase(alice, tmp_path)
+    # What a pull killed at that moment leaves: its marker beside git's rebase state.
+    (team / ".git" / "promptlib-operation").write_text("12345\n")
 
     alice.ok("add", "--to", "team", "--file", "-", input=recipe_yaml("b-two"))
     assert not (team / ".git" / "rebase-merge").exists()
+    assert not (team / ".git" / "promptlib-operation").exists()
     assert alice.git("team", "rev-parse", "HEAD~1") == mine
     assert "Mine" in (team / "ops" / "a-one.yaml").read_text()
-    # and sync then reports the conflict properly instead
-    assert alice.run("pull").returncode == 5
+    assert alice.run("pull").returncode == 5  # and sync reports the conflict properly instead
+
+
+def test_a_rebase_started_by_hand_is_never_touched(alice: User, tmp_path: Path):
+    team, _ = stop_mid_rebase(alice, tmp_path)
+    result = alice.run("add", "--to", "team", "--file", "-", input=recipe_yaml("b-two"))
+    assert result.returncode == 1
+    assert "a git rebase or merge that promptlib did not start is in progress" in result.stderr
+    assert (team / ".git" / "rebase-merge").is_dir()
+    assert "<<<<<<<" in (team / "ops" / "a-one.yaml").read_text()  # their state, as they left it
 
 
 def test_adds_and_pushes_running_together_all_reach_the_remote(alice: User, tmp_path: Path):

@@ -631,8 +631,9 @@ def rebase(path: Path, onto: str) -> list[str] | None:
     """Replay local commits onto `onto`. On a conflict: abort (tree clean, commits as they were)
     and return the conflicting paths; None when it went through. Any other failure raises."""
     try:
-        run(path, "rebase", "--quiet", "--no-autostash", "--no-verify", onto,
-            env=identity_env(path))
+        with _operation(path):
+            run(path, "rebase", "--quiet", "--no-autostash", "--no-verify", onto,
+                env=identity_env(path))
     except PromptlibError:
         conflicted = _unmerged(path)
         _abort(path)
@@ -646,8 +647,9 @@ def merge(path: Path, target: str, message: str) -> list[str] | None:
     """Merge `target` into HEAD with a merge commit. On a conflict: abort and return the paths;
     None when it went through. Any other failure raises."""
     try:
-        run(path, "merge", "--no-ff", "--no-edit", "--quiet", "--allow-unrelated-histories",
-            "-m", message, target, env=identity_env(path))
+        with _operation(path):
+            run(path, "merge", "--no-ff", "--no-edit", "--quiet", "--allow-unrelated-histories",
+                "-m", message, target, env=identity_env(path))
     except PromptlibError:
         conflicted = _unmerged(path)
         _abort(path)
@@ -655,6 +657,28 @@ def merge(path: Path, target: str, message: str) -> list[str] | None:
             return conflicted
         raise
     return None
+
+
+# Present in .git while promptlib runs a rebase or merge: one left behind with a rebase or merge
+# still open means a promptlib process was killed there, and `recover` may abort it. Without it,
+# the rebase or merge is a person's own, and is never touched.
+OPERATION_MARKER = "promptlib-operation"
+
+
+@contextlib.contextmanager
+def _operation(path: Path) -> Iterator[None]:
+    marker = path / ".git" / OPERATION_MARKER
+    marker.write_text(f"{os.getpid()}\n")
+    try:
+        yield
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def _in_progress(path: Path) -> bool:
+    gitdir = path / ".git"
+    return ((gitdir / "rebase-merge").is_dir() or (gitdir / "rebase-apply").is_dir()
+            or (gitdir / "MERGE_HEAD").exists())
 
 
 def _abort(path: Path) -> None:
@@ -674,9 +698,15 @@ def merge_resolved(path: Path, target: str, message: str, contents: Mapping[str,
                    ) -> str:
     """A merge commit of HEAD and `target` whose files in `contents` are exactly as given
     (None: deleted), every other file as git's merge made it. Aborted on any failure."""
+    env = identity_env(path)
+    with _operation(path):
+        return _merge_resolved(path, target, message, contents, env)
+
+
+def _merge_resolved(path: Path, target: str, message: str,
+                    contents: Mapping[str, bytes | None], env: dict[str, str]) -> str:
     from promptlib import store
 
-    env = identity_env(path)
     with contextlib.suppress(PromptlibError):
         run(path, "merge", "--no-ff", "--no-commit", "--no-edit", "--quiet",
             "--allow-unrelated-histories", target, env=env)
@@ -773,8 +803,9 @@ def recover(path: Path) -> list[str]:
 
     Called with the collection's flock held, so no promptlib process is running git there: a git
     lock file that outlives a short grace period (a person's own git command would finish) was
-    left by a killed process; an interrupted rebase or merge is aborted, which restores the
-    commits and the tree as they were before it started.
+    left by a killed process; a rebase or merge that a killed promptlib left open is aborted,
+    which restores the commits and the tree as they were before it started. A rebase or merge a
+    person started by hand is theirs: PromptlibError, untouched.
     """
     gitdir = path / ".git"
     stale = [gitdir / name for name in _GIT_LOCKS if (gitdir / name).exists()]
@@ -790,8 +821,14 @@ def recover(path: Path) -> list[str]:
             if lock.exists():
                 lock.unlink(missing_ok=True)
                 done.append(f"removed stale {lock.relative_to(path)}")
-    if ((gitdir / "rebase-merge").is_dir() or (gitdir / "rebase-apply").is_dir()
-            or (gitdir / "MERGE_HEAD").exists()):
+    marker = gitdir / OPERATION_MARKER
+    if _in_progress(path):
+        if not marker.exists():
+            raise PromptlibError(
+                f"a git rebase or merge that promptlib did not start is in progress in {path}",
+                hint=f"finish it, or undo it with `git -C {path} rebase --abort` (or `merge "
+                     "--abort`), then try again")
         _abort(path)
         done.append("aborted an interrupted rebase or merge")
+    marker.unlink(missing_ok=True)
     return done
