@@ -198,3 +198,21 @@ def test_json_ids_match_text_ids(cli, home, query):
                if not line.startswith(" ")]
     assert as_json == as_text
     assert as_json
+
+
+def test_tag_filters_ignore_case(home):
+    assert ids("logs", tags=["Script-Generation"]) == ids("logs", "tag:SCRIPT-GENERATION")
+    assert ids("logs", tags=["Script-Generation"])
+
+
+def test_control_characters_in_a_recipe_never_reach_the_terminal(cli, home):
+    cli("list")
+    write_tree(home / "collections" / "local", {"x/evil.yaml": recipe_yaml(
+        "evil", extra="").replace("title: Triage a full disk",
+                                  'title: "Evil \\e[2J\\e]0;pwned\\a title"')})
+    as_json = json.loads(cli("search", "evil", "--json").stdout)
+    assert as_json[0]["title"] == "Evil \x1b[2J\x1b]0;pwned\x07 title"  # data stays data
+    shown = cli("search", "evil").stdout
+    assert "local/evil  Evil [2J]0;pwned title" in shown
+    assert "\x1b" not in shown
+    assert "\x07" not in shown

@@ -650,7 +650,8 @@ def _apply(conn: sqlite3.Connection, plan: _Plan, colls: dict[str, Path],
                          plan.heads.items())
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+            conn.execute("ROLLBACK")
         raise
 
 

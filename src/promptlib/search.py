@@ -85,7 +85,7 @@ def parse_query(args: Sequence[str]) -> Query:
             if phrase is not None:
                 terms.append(Term(" ".join(phrase.split()), "phrase"))
             elif token.startswith("tag:") and len(token) > 4:
-                tags.append(token[4:].lower())
+                tags.append(token[4:])
             elif token.startswith("team:") and len(token) > 5:
                 teams.append(token[5:])
             elif token.endswith("*"):
@@ -99,7 +99,9 @@ def parse_query(args: Sequence[str]) -> Query:
 def search(query: Sequence[str], *, tags: Iterable[str] = (), teams: Iterable[str] = (),
            limit: int = 20, progress: index.Progress | None = None) -> Results:
     parsed = parse_query(query)
-    parsed = Query(parsed.terms, [*tags, *parsed.tags], [*teams, *parsed.teams])
+    # Tags are lowercase slugs by rule, so a filter in any case means the same tag.
+    parsed = Query(parsed.terms, [t.lower() for t in [*tags, *parsed.tags]],
+                   [*teams, *parsed.teams])
     try:
         return _search(parsed, limit, progress)
     except sqlite3.DatabaseError as exc:
