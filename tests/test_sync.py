@@ -538,3 +538,25 @@ def test_pull_json_reports_per_collection(tmp_path: Path, alice: User, bob: User
     assert report[0]["new"] == ["from-bob"]
     assert report[0]["how"] == "fast-forward"
     assert report[0]["error"] is None
+
+
+def test_a_file_that_is_not_a_recipe_conflicts_and_resolves_by_path(tmp_path: Path, alice: User,
+                                                                    bob: User):
+    bare = make_remote(tmp_path, "team", {"README.md": "Team prompts.\n",
+                                          "docs/guide.md": "Guide.\n"})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    bob.ok("init", "--from", str(bare), "--name", "team")
+    for user in (alice, bob):
+        (user.collection("team") / "README.md").write_text(f"Team prompts, by {user.name}.\n")
+        (user.collection("team") / "docs/guide.md").write_text(f"Guide by {user.name}.\n")
+    bob.ok("push")
+    pulled = alice.run("pull")
+    assert pulled.returncode == 5
+    assert "promptlib resolve README.md --keep mine|theirs|both" in pulled.stdout
+    assert "promptlib resolve docs/guide.md --keep mine|theirs|both" in pulled.stdout
+    alice.ok("resolve", "README.md", "--keep", "both")
+    alice.ok("resolve", "team/docs/guide.md", "--keep", "theirs")
+    assert git(bare, "show", "main:README.md") == "Team prompts, by alice."
+    assert git(bare, "show", "main:README.theirs.md") == "Team prompts, by bob."
+    assert git(bare, "show", "main:docs/guide.md") == "Guide by bob."
+    assert_clean(alice, "team")

@@ -602,11 +602,9 @@ def pending_conflicts(names: Sequence[str] = ()) -> list[Conflict]:
 
 
 def _match(ref: str) -> Conflict:
-    coll_name, sep, name = ref.rpartition("/")
-    scope = [coll_name] if sep and is_valid_name(coll_name) else []
-    candidates = pending_conflicts(scope)
-    wanted = name if scope else ref
-    matches = [c for c in candidates if wanted in (c.name, c.relpath)]
+    candidates = pending_conflicts()
+    matches = [c for c in candidates
+               if ref in (c.name, c.relpath, c.id, f"{c.collection}/{c.relpath}")]
     if len(matches) == 1:
         return matches[0]
     if matches:
