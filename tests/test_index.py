@@ -385,3 +385,13 @@ def test_search_path_reads_no_git_and_no_yaml_once_fresh(home):
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "[]"
     assert "local/log-triage" in done.stdout
+
+
+def test_importing_the_store_and_the_index_pulls_in_no_heavy_library():
+    code = ("import sys\nimport promptlib.store, promptlib.recipe, promptlib.index, "
+            "promptlib.search\n"
+            "print(sorted(m for m in ('yaml', 'git', 'jinja2', 'rich', 'typer') "
+            "if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
