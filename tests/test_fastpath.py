@@ -1,5 +1,5 @@
-"""The search fast path in `promptlib.cli.main`: it parses a plain `search` by hand, never imports
-Typer, and must print exactly what the Typer command prints."""
+"""The fast paths in `promptlib.cli.main`: a plain `search` or `render` is parsed by hand, never
+imports Typer, and must print exactly what the Typer command prints."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from promptlib.cli import SearchArgs, parse_search_args
+from promptlib.cli.render_flow import RenderArgs, parse_render_args
 from tests.conftest import write_tree
 
 
@@ -73,3 +74,59 @@ def test_help_and_usage_errors_go_through_typer(home):
     bad = fast("--limit", "0")
     assert bad.returncode == 2
     assert "--limit" in bad.stderr
+
+
+# --- render ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["log-triage"], RenderArgs("log-triage", [])),
+    (["x", "-v", "a=1", "--var", "b=@f", "--var=c=-"], RenderArgs("x", ["a=1", "b=@f", "c=-"])),
+    (["x", "--copy", "--print", "--no-redact", "--redact-pii", "--no-input", "--json"],
+     RenderArgs("x", [], copy=True, also_print=True, no_redact=True, redact_pii=True,
+                no_input=True, as_json=True)),
+    (["-c", "x", "--max-chars", "10", "--max-chars=20"], RenderArgs("x", [], copy=True,
+                                                                    max_chars=20)),
+    (["--", "-odd"], RenderArgs("-odd", [])),
+])
+def test_plain_renders_are_parsed(args, expected):
+    assert parse_render_args(args) == expected
+
+
+@pytest.mark.parametrize("args", [
+    [], ["a", "b"], ["x", "--help"], ["x", "-h"], ["x", "-v"], ["x", "-va=1"],
+    ["x", "--max-chars", "0"], ["x", "--max-chars", "many"], ["x", "--unknown"],
+])
+def test_unusual_renders_fall_through_to_typer(args):
+    assert parse_render_args(args) is None
+
+
+RENDER_CASES = [
+    (["log-triage", "-v", "service=api", "--no-input"], "OOMKilled at 03:12\n"),
+    (["log-triage", "--json", "--no-input"], "token=" + "s3cr3t" * 4 + "\n"),
+    (["log-tri", "--no-input", "--max-chars", "5"], "0123456789\n"),
+    (["log-traige", "--no-input"], ""),
+    (["log-triage", "--no-input"], ""),
+    (["log-triage", "-v", "severity=sev9", "--no-input"], "x\n"),
+]
+
+
+@pytest.mark.parametrize(("args", "stdin"), RENDER_CASES)
+def test_render_fast_path_prints_what_the_typer_command_prints(cli, args, stdin):
+    cli("list")
+    via_typer = cli("render", *args, input=stdin)
+    via_fast = subprocess.run([sys.executable, "-m", "promptlib", "render", *args], input=stdin,
+                              capture_output=True, text=True, check=False, timeout=60)
+    assert (via_fast.returncode, via_fast.stdout, via_fast.stderr) == (
+        via_typer.exit_code, via_typer.stdout, via_typer.stderr)
+
+
+def test_render_fast_path_never_imports_typer(home):
+    code = ("import sys; sys.argv = ['promptlib', 'render', 'log-triage', '--no-input'];"
+            "from promptlib.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('typer' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], input="boom\n", capture_output=True,
+                          text=True, check=False, timeout=60)
+    assert done.stderr.strip().endswith("False"), done.stderr
+    assert "boom" in done.stdout

@@ -111,6 +111,16 @@ def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
 # --- stderr: messages -----------------------------------------------------------------------------
 
 
+def ask(label: str) -> str:
+    """Ask for one line on the terminal: the question on stderr, so stdout stays the data."""
+    sys.stderr.write(f"{label}: ")
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
+
+
 def info(message: str) -> None:
     sys.stderr.write(message + "\n")
 

@@ -1,12 +1,13 @@
 """The command line: one thin function per command (parse → one core call → print).
 
-`main()` answers a plain `promptlib search …` itself, without importing Typer. Why: importing
-Typer and Click costs ~50 ms on the 2-core machine the budgets are set for, most of what a
-search may take in all (1.5x `grep -ril` over 10,000 recipes, ~67 ms; DESIGN §6). The fast path
-knows only the search options; anything else — `--help`, an unknown option, an odd `--limit` —
-falls through to the Typer app, which owns every usage message. Both paths print through
-`run_search` and turn errors into the same message and exit code; tests/test_fastpath.py checks
-that they print the same thing.
+`main()` answers a plain `promptlib search …` or `promptlib render …` itself, without importing
+Typer. Why: importing Typer and Click costs ~50 ms on the 2-core machine the budgets are set
+for, most of what a search may take in all (1.5x `grep -ril` over 10,000 recipes, ~67 ms) and
+half of what render may add to Jinja2 and redaction (DESIGN §6). The fast path knows only those
+commands' options; anything else — `--help`, an unknown option, an odd `--limit` — falls
+through to the Typer app, which owns every usage message. Both paths run the same functions
+(`run_search`, `render_flow.run_render`) and turn errors into the same message and exit code;
+tests/test_fastpath.py checks that they print the same thing.
 """
 
 from __future__ import annotations
@@ -22,14 +23,28 @@ _VALUE_OPTIONS = {"--tag": "tags", "-t": "tags", "--team": "teams", "--limit": "
 
 
 def main() -> None:
-    args = sys.argv[1:]
-    if args[:1] == ["search"]:
-        parsed = parse_search_args(args[1:])
-        if parsed is not None:
-            sys.exit(_fast_search(parsed))
+    command = _fast_command(sys.argv[1:])
+    if command is not None:
+        sys.exit(_guarded(command))
     from promptlib.cli.app import app
 
     app(prog_name="promptlib")
+
+
+def _fast_command(args: Sequence[str]) -> Callable[[], None] | None:
+    """The command to run without Typer, or None when Typer should parse `args`."""
+    if args[:1] == ["search"]:
+        search = parse_search_args(args[1:])
+        if search is not None:
+            return lambda: run_search(search.words, tags=search.tags, teams=search.teams,
+                                      limit=search.limit, as_json=search.as_json)
+    if args[:1] == ["render"]:
+        from promptlib.cli import render_flow
+
+        render = render_flow.parse_render_args(args[1:])
+        if render is not None:
+            return lambda: render_flow.run_render(render)
+    return None
 
 
 class SearchArgs(NamedTuple):
@@ -68,21 +83,20 @@ def parse_search_args(args: Sequence[str]) -> SearchArgs | None:
                       int(limits[-1]) if limits else 20, as_json)
 
 
-def _fast_search(args: SearchArgs) -> int:
+def _guarded(command: Callable[[], None]) -> int:
     """The error boundary of the fast path, as PromptlibGroup.invoke is for the Typer app."""
     from promptlib import console
     from promptlib.errors import PromptlibError
 
     try:
-        run_search(args.words, tags=args.tags, teams=args.teams, limit=args.limit,
-                   as_json=args.as_json)
+        command()
     except PromptlibError as exc:
         console.error(exc.message, exc.hint)
         return exc.exit_code
     except BrokenPipeError:
         _silence_stdout()
-    except KeyboardInterrupt:
-        console.info("Aborted!")
+    except (KeyboardInterrupt, EOFError):
+        console.info("\nAborted!")
         return 1
     return 0
 
