@@ -24,12 +24,11 @@ What is kept, and where (no server: everything is a file in git or in the state 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from promptlib import config
-from promptlib.errors import InvalidError
+from promptlib import config, store
+from promptlib.errors import InvalidError, RecipeError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -251,8 +250,6 @@ def machine_id() -> str:
             return value
     except (FileNotFoundError, UnicodeDecodeError):
         pass
-    from promptlib import store
-
     value = secrets.token_hex(4)
     store.write_atomic(path, (value + "\n").encode("ascii"))
     return value
@@ -414,46 +411,25 @@ def _data_files(coll: Collection, folder: str, problems: list[str]) -> list[tupl
 
     Files written as JSON (usage counts) parse with `json`; the rest with the C YAML loader.
     """
-    import stat
-
     root = coll.path / folder
     if root.is_symlink() or not root.is_dir():
         return []
     out: list[tuple[str, Any]] = []
-    stack = [(str(root), f"{folder}/")]
-    while stack:
-        directory, prefix = stack.pop()
+    for relpath in store.walk_yaml(root, f"{folder}/"):
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
+            data = store.read_bytes_nofollow(coll.path / relpath)
+        except RecipeError:
+            continue  # vanished, unreadable, or not a regular file
+        if len(data) > config.MAX_RECIPE_BYTES:
+            problems.append(f"{coll.name}/{relpath}: larger than "
+                            f"{config.MAX_RECIPE_BYTES // 1024} KiB")
             continue
-        for entry in entries:
-            if entry.name.startswith(".") or entry.is_symlink():
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((entry.path, f"{prefix}{entry.name}/"))
-                continue
-            if not entry.name.endswith(config.RECIPE_SUFFIX):
-                continue
-            relpath = prefix + entry.name
-            try:
-                fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-                with os.fdopen(fd, "rb") as handle:
-                    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                        continue
-                    data = handle.read(config.MAX_RECIPE_BYTES + 1)
-            except OSError:
-                continue  # vanished or unreadable
-            if len(data) > config.MAX_RECIPE_BYTES:
-                problems.append(f"{coll.name}/{relpath}: larger than "
-                                f"{config.MAX_RECIPE_BYTES // 1024} KiB")
-                continue
-            try:
-                doc = _parse(data)
-            except Exception as exc:  # noqa: BLE001 - any parse failure is "not our file"
-                problems.append(f"{coll.name}/{relpath}: cannot parse ({type(exc).__name__})")
-                continue
-            out.append((relpath, doc))
+        try:
+            doc = _parse(data)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is "not our file"
+            problems.append(f"{coll.name}/{relpath}: cannot parse ({type(exc).__name__})")
+            continue
+        out.append((relpath, doc))
     return out
 
 

@@ -167,13 +167,20 @@ def selected(names: Iterable[str] | None) -> list[Collection]:
 
 
 def iter_recipe_files(coll: Collection) -> Iterator[RecipeFile]:
-    """Every `*.yaml` in a collection outside hidden folders and the reserved top-level ones.
+    """Every `*.yaml` in a collection outside hidden folders and the reserved top-level ones."""
+    for rel in walk_yaml(coll.path, skip_reserved=True):
+        yield RecipeFile(coll.name, coll.path, rel)
 
-    Symlinks are skipped, never followed: neither to files nor to folders.
+
+def walk_yaml(root: Path, prefix: str = "", *, skip_reserved: bool = False) -> Iterator[str]:
+    """`prefix` + the relative path of every `*.yaml` file under `root`, hidden ones left out.
+
+    Symlinks are skipped, never followed: neither to files nor to folders. With
+    `skip_reserved`, the reserved top-level folders (`wins/`, `usage/`) are left out too.
     """
-    stack = [(coll.path, "")]
+    stack = [(root, prefix)]
     while stack:
-        folder, prefix = stack.pop()
+        folder, rel_folder = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -181,12 +188,13 @@ def iter_recipe_files(coll: Collection) -> Iterator[RecipeFile]:
         for entry in entries:
             if entry.name.startswith(".") or entry.is_symlink():
                 continue
-            rel = f"{prefix}{entry.name}"
+            rel = f"{rel_folder}{entry.name}"
             if entry.is_dir(follow_symlinks=False):
-                if prefix or entry.name not in config.RESERVED_DIRS:
+                top_level = folder == root
+                if not (skip_reserved and top_level and entry.name in config.RESERVED_DIRS):
                     stack.append((Path(entry.path), rel + "/"))
             elif entry.name.endswith(config.RECIPE_SUFFIX) and entry.is_file(follow_symlinks=False):
-                yield RecipeFile(coll.name, coll.path, rel)
+                yield rel
 
 
 def read(rf: RecipeFile) -> Recipe:
