@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptlib import config, gitops, teams
+from promptlib import config, gitops_remote, teams
 from promptlib import settings as promptlib_settings
 from promptlib.errors import InvalidError, PromptlibError
 from tests.conftest import recipe_yaml
@@ -148,7 +148,7 @@ def test_team_name_from_url(url: str, name: str):
 def test_git_layer_refuses_ext_even_without_the_allowlist(tmp_path: Path):
     marker = tmp_path / "pwned"
     with pytest.raises(PromptlibError) as caught:
-        gitops.clone(f"ext::sh -c touch% {marker}", tmp_path / "dest")
+        gitops_remote.clone(f"ext::sh -c touch% {marker}", tmp_path / "dest")
     assert not marker.exists()
     assert "not allowed" in caught.value.message or "transport" in caught.value.message
 

@@ -187,7 +187,7 @@ def _check_team_name(name: str) -> str:
 def add(name: str, url: str) -> Added:
     """Clone a team repository into `collections/NAME`. Refused before git runs if the name or
     the URL breaks the rules; nothing is left behind when the clone fails."""
-    from promptlib import gitops, sync
+    from promptlib import gitops, gitops_remote, sync_report, sync_tree
 
     _check_team_name(name)
     checked = check_url(url)
@@ -199,20 +199,20 @@ def add(name: str, url: str) -> Added:
                                hint="choose another name, or `promptlib team remove` it first")
         staging = Path(tempfile.mkdtemp(prefix=f".clone-{name}-", dir=dest.parent))
         try:
-            gitops.clone(checked, staging / "repo")
+            gitops_remote.clone(checked, staging / "repo")
             (staging / "repo").rename(dest)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         coll = Collection(name, dest)
-        sync.record_sync(name)
-        recipes, problems = sync.inspect_tree(coll)
+        sync_report.record_sync(name)
+        recipes, problems = sync_tree.inspect_tree(coll)
     return Added(coll, checked, recipes, problems)
 
 
 def init_from(url: str, *, empty: bool = False, name: str | None = None) -> Added:
     """`init --from URL`: the home (if new), the team's clone, and that clone as the default
     collection for `add`. Safe to run again after a failed clone."""
-    from promptlib import gitops, settings
+    from promptlib import gitops_remote, settings
 
     checked = check_url(url)
     team = _check_team_name(name or derive_name(checked))
@@ -220,13 +220,13 @@ def init_from(url: str, *, empty: bool = False, name: str | None = None) -> Adde
         store.init_home(empty=empty)
     dest = config.collection_dir(team)
     if (dest / ".git").is_dir():
-        if gitops.remote_url(dest) != checked:
+        if gitops_remote.remote_url(dest) != checked:
             raise InvalidError(f"a collection named {team!r} already exists with another remote",
                                hint="pick a name for this one with --name")
-        from promptlib import sync
+        from promptlib import sync_tree
 
         coll = Collection(team, dest)
-        added = Added(coll, checked, *sync.inspect_tree(coll))
+        added = Added(coll, checked, *sync_tree.inspect_tree(coll))
     else:
         added = add(team, checked)
     current = settings.load()
@@ -237,11 +237,11 @@ def init_from(url: str, *, empty: bool = False, name: str | None = None) -> Adde
 
 def team_collection(name: str) -> Collection:
     """A collection that has a remote; NotFoundError (exit 3) for an unknown team."""
-    from promptlib import gitops
+    from promptlib import gitops_remote
 
     check_name(name, "team name")
     coll = store.collection(name)
-    if gitops.remote_url(coll.path) is None:
+    if gitops_remote.remote_url(coll.path) is None:
         raise NotFoundError(f"{name!r} is a collection without a remote, not a team",
                             hint="add a team with `promptlib team add NAME URL`")
     return coll
@@ -249,34 +249,32 @@ def team_collection(name: str) -> Collection:
 
 def list_teams() -> list[TeamInfo]:
     """Every collection with a remote. Offline: ahead/behind are as of the last fetch."""
-    from promptlib import gitops, sync
+    from promptlib import gitops_history, gitops_remote, sync_report
 
     infos = []
     for coll in store.collections():
-        url = gitops.remote_url(coll.path)
+        url = gitops_remote.remote_url(coll.path)
         if url is None:
             continue
-        head = gitops.rev(coll.path, "HEAD")
-        upstream = gitops.rev(coll.path, gitops.upstream_ref(coll.path))
-        ahead, behind = gitops.ahead_behind(coll.path, upstream, head)
-        infos.append(TeamInfo(coll.name, gitops.redact_url(url),
+        head, upstream = gitops_remote.heads(coll.path)
+        ahead, behind = gitops_history.ahead_behind(coll.path, upstream, head)
+        infos.append(TeamInfo(coll.name, gitops_remote.redact_url(url),
                               sum(1 for _ in store.iter_recipe_files(coll)), ahead, behind,
-                              sync.last_sync(coll.name)))
+                              sync_report.last_sync(coll.name)))
     return infos
 
 
 def remove(name: str, *, force: bool = False) -> Removed:
     """Delete a team's clone. Refused while it holds work the remote does not have (unpushed
     commits or uncommitted edits), unless `force`."""
-    from promptlib import gitops, settings, sync
+    from promptlib import gitops, gitops_history, gitops_remote, settings, sync_report
 
     _check_team_name(name)
     coll = team_collection(name)
     with gitops.locked(name):
-        head = gitops.rev(coll.path, "HEAD")
-        upstream = gitops.rev(coll.path, gitops.upstream_ref(coll.path))
-        ahead, _ = gitops.ahead_behind(coll.path, upstream, head)
-        dirty = len(gitops.status(coll.path))
+        head, upstream = gitops_remote.heads(coll.path)
+        ahead, _ = gitops_history.ahead_behind(coll.path, upstream, head)
+        dirty = len(gitops_history.status(coll.path))
         if (ahead or dirty) and not force:
             work = []
             if ahead:
@@ -289,7 +287,7 @@ def remove(name: str, *, force: bool = False) -> Removed:
         trash = Path(tempfile.mkdtemp(prefix=f".trash-{name}-", dir=coll.path.parent))
         coll.path.rename(trash / "repo")
         shutil.rmtree(trash, ignore_errors=True)
-        sync.forget(name)
+        sync_report.forget(name)
     current = settings.load()
     if current.default_collection == name:
         current.default_collection = config.LOCAL_COLLECTION

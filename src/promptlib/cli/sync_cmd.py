@@ -12,7 +12,7 @@ from promptlib import config, console
 from promptlib.cli.app import app
 
 if TYPE_CHECKING:
-    from promptlib.sync import Conflict, SyncReport
+    from promptlib.sync_report import Conflict, SyncReport
 
 TeamsArg = Annotated[list[str] | None, typer.Argument(help="Collections to sync (default: every "
                                                       "collection with a remote).")]
@@ -48,7 +48,7 @@ def resolve_command(conflict: Conflict, ambiguous: set[str]) -> str:
 
 def print_reports(reports: Sequence[SyncReport]) -> None:
     from promptlib.cli.teams import warn_tree
-    from promptlib.sync import THEIRS_REF
+    from promptlib.sync_resolve import THEIRS_REF
 
     counts = Counter(c.name for r in reports for c in r.conflicts)
     ambiguous = {name for name, n in counts.items() if n > 1}
@@ -78,7 +78,7 @@ def print_reports(reports: Sequence[SyncReport]) -> None:
 
 
 def _finish(reports: Sequence[SyncReport], as_json: bool, verb: str) -> None:
-    from promptlib import sync
+    from promptlib import sync_report
 
     if as_json:
         console.json([r.to_dict() for r in reports])
@@ -87,7 +87,7 @@ def _finish(reports: Sequence[SyncReport], as_json: bool, verb: str) -> None:
         if not reports:
             console.hint(f"nothing to {verb}: no collection has a remote "
                          "(add one with `promptlib team add NAME URL`)")
-    error = sync.overall_error(reports)
+    error = sync_report.overall_error(reports)
     if error is not None:
         raise error
 
@@ -134,9 +134,9 @@ def resolve(
                                       case_sensitive=False)],
 ) -> None:
     """Settle a sync conflict on one recipe; merges and pushes once none is left open."""
-    from promptlib import sync
+    from promptlib import sync_resolve
 
-    result = sync.resolve(name, keep.lower())
+    result = sync_resolve.resolve(name, keep.lower())
     conflict = result.conflict
     if not result.settled:
         console.success(f"recorded: keep {result.keep} for {conflict.id}")

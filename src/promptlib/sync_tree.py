@@ -1,0 +1,155 @@
+"""What a collection's tree holds, checked before sync trusts it: which files are recipes, every
+file of a pulled tree that is not a valid recipe (`inspect_tree`), and hand edits in the working
+tree validated and committed before a pull or push (`commit_hand_edits`).
+
+Part of the sync modules (`sync` runs pull/push/share, `sync_resolve` finds and settles conflicts,
+`sync_report` holds reports and state). Silent core: nothing here prints. A pulled tree is
+untrusted: a symlink is never followed, a file is read with O_NOFOLLOW, every template is analysed
+in a bounded worker, and names from it reach a message only with control characters escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from promptlib import config, gitops, gitops_history, store
+from promptlib.errors import InvalidError, RecipeError
+from promptlib.recipe import is_valid_name
+from promptlib.store import Collection, RecipeFile
+
+SYMLINK_MODE = "120000"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def is_recipe_path(relpath: str) -> bool:
+    """The rule `store.iter_recipe_files` applies, for a path in a git tree."""
+    parts = relpath.split("/")
+    return (relpath.endswith(config.RECIPE_SUFFIX)
+            and not any(p.startswith(".") for p in parts)
+            and not (len(parts) > 1 and parts[0] in config.RESERVED_DIRS))
+
+
+def recipe_name(relpath: str) -> str:
+    """How a file is named to the user: a recipe by its name, any other file by its path."""
+    return Path(relpath).stem if is_recipe_path(relpath) else relpath
+
+
+def tree_problems(coll: Collection, relpaths: Iterable[str] | None = None) -> list[str]:
+    """Every recipe-shaped file of HEAD (or just `relpaths`) that is not a valid recipe."""
+    return inspect_tree(coll, relpaths)[1]
+
+
+def inspect_tree(coll: Collection, relpaths: Iterable[str] | None = None
+                 ) -> tuple[int, list[str]]:
+    """(valid recipes, problems) among the files of HEAD (or just `relpaths`).
+
+    Works from git's own record of each file: a symlink is named as one and never opened (with
+    core.symlinks=false it is checked out as a small plain file holding its target); the others
+    are read with O_NOFOLLOW, so nothing outside the collection is ever read.
+    """
+    head = gitops_history.rev(coll.path, "HEAD")
+    if head is None:
+        return 0, []
+    entries = gitops_history.tree_entries(coll.path, head)
+    wanted = sorted(entries) if relpaths is None else sorted(set(relpaths) & entries.keys())
+    problems: list[str] = []
+    loaded: list[tuple[str, Any]] = []
+    for relpath in wanted:
+        mode, _ = entries[relpath]
+        where = f"{coll.name}/{relpath}"
+        if mode == SYMLINK_MODE:
+            problems.append(f"{where}: a symlink in the repository; promptlib never follows it")
+            continue
+        if not is_recipe_path(relpath):
+            continue
+        stem = Path(relpath).stem
+        if not is_valid_name(stem):
+            problems.append(f"{where}: {_quoted(stem)} breaks the name rule (1-64 lowercase "
+                            "letters, digits and inner hyphens); skipped")
+            continue
+        try:
+            loaded.append((where, store.read(RecipeFile(coll.name, coll.path, relpath))))
+        except RecipeError as exc:
+            problems.append(str(exc))
+    bad_templates = _template_problems(loaded)
+    return len(loaded) - len(bad_templates), [printable(p) for p in problems + bad_templates]
+
+
+def printable(text: str) -> str:
+    """A message about an untrusted tree, with control characters (a file name could carry
+    terminal escape sequences) shown as escapes instead of reaching the terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _quoted(name: str) -> str:
+    """A name from an untrusted tree, quoted with every non-ASCII or control character escaped."""
+    return "'" + name.encode("unicode_escape").decode("ascii").replace("'", "\\'") + "'"
+
+
+def _template_problems(loaded: Sequence[tuple[str, Any]]) -> list[str]:
+    """Analyse every template in one bounded worker (a hostile one fails alone, fast)."""
+    from promptlib import sandbox
+
+    problems = []
+    analyses = sandbox.check_templates([recipe.template for _, recipe in loaded])
+    for (where, recipe), used in zip(loaded, analyses, strict=True):
+        if isinstance(used, Exception):
+            problems.append(f"{where}: template: {used}")
+            continue
+        try:
+            recipe.check_variables_used(used)
+        except RecipeError as exc:
+            problems.append(str(exc.at(where)))
+    return problems
+
+
+# --- hand edits -----------------------------------------------------------------------------------
+
+
+def commit_hand_edits(coll: Collection) -> list[str]:
+    """Commit what was changed in the working tree by hand, as one commit. Returns what was
+    committed (recipe names, other paths). InvalidError naming every file that does not validate.
+    """
+    from promptlib import redact
+
+    paths = [relpath for code, relpath in gitops_history.status(coll.path)
+             if code != "??" or is_recipe_path(relpath)]
+    if not paths:
+        return []
+    problems: list[str] = []
+    loaded: list[tuple[str, Any]] = []
+    for relpath in paths:
+        full = coll.path / relpath
+        where = f"{coll.name}/{relpath}"
+        if full.is_symlink():
+            problems.append(f"{where}: is a symlink; promptlib does not store symlinks")
+            continue
+        if not is_recipe_path(relpath) or not full.exists():
+            continue
+        stem = Path(relpath).stem
+        if not is_valid_name(stem):
+            problems.append(f"{where}: {_quoted(stem)} breaks the name rule")
+            continue
+        rf = RecipeFile(coll.name, coll.path, relpath)
+        try:
+            data = store.read_bytes_nofollow(full)
+            loaded.append((where, store.read(rf)))
+        except RecipeError as exc:
+            problems.append(str(exc))
+            continue
+        for finding in redact.find_secrets(data.decode("utf-8", errors="replace")):
+            problems.append(f"{where}:{finding.line}: looks like a credential ({finding.kind})")
+    problems += _template_problems(loaded)
+    if problems:
+        raise InvalidError(
+            f"{coll.name}: hand edits that do not validate:\n  "
+            + "\n  ".join(printable(p) for p in problems),
+            hint="fix them (or `git -C " + str(coll.path) + " checkout -- FILE` to drop one), "
+                 "then run the command again")
+    names = [recipe_name(p) for p in paths]
+    shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+    gitops.commit(coll.path, paths, f"Commit hand edits: {shown}")
+    return names
