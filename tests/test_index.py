@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promptlib import config, index, search, store
+from promptlib import config, index, index_build, index_fresh, search, store
 from promptlib.errors import NotFoundError
 from promptlib.recipe import is_valid_name
 from tests.conftest import recipe_yaml, write_tree
@@ -36,14 +36,14 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every file the index parses, as collection/relpath. Stats are never "racy" here, so a
     count is exact however fast the test runs (test_racy_stat_is_checked_again covers that)."""
     seen: list[str] = []
-    real = index.parse
+    real = index_build.parse
 
-    def spy(job: index._Job) -> index.Parsed:
+    def spy(job: index_build._Job) -> index_build.Parsed:
         seen.append(f"{job.collection}/{job.relpath}")
         return real(job)
 
-    monkeypatch.setattr(index, "parse", spy)
-    monkeypatch.setattr(index, "RACY_NS", 0)
+    monkeypatch.setattr(index_build, "parse", spy)
+    monkeypatch.setattr(index_fresh, "RACY_NS", 0)
     return seen
 
 
@@ -244,9 +244,9 @@ def test_old_schema_version_is_rebuilt(home, parsed):
 def test_racy_stat_is_checked_again(home, monkeypatch):
     """A file changed in the same clock tick as it was indexed must not look unchanged."""
     seen: list[str] = []
-    real = index.parse
-    monkeypatch.setattr(index, "parse", lambda job: seen.append(job.relpath) or real(job))
-    monkeypatch.setattr(index, "RACY_NS", 10**18)  # every stat counts as taken "just now"
+    real = index_build.parse
+    monkeypatch.setattr(index_build, "parse", lambda job: seen.append(job.relpath) or real(job))
+    monkeypatch.setattr(index_fresh, "RACY_NS", 10**18)  # every stat counts as taken "just now"
     search.search(["logs"])
     seen.clear()
     search.search(["logs"])
@@ -257,7 +257,7 @@ def test_big_library_is_swept_in_turns_and_hits_are_never_stale(home, parsed, mo
     store.ensure_home()
     write_tree(local(home), {f"bulk/r-{i:02d}.yaml": recipe_yaml(f"r-{i:02d}") for i in range(40)})
     search.search(["logs"])
-    monkeypatch.setattr(index, "SWEEP_FILES", 10)
+    monkeypatch.setattr(index_fresh, "SWEEP_FILES", 10)
     edit_in_place(local(home) / "bulk" / "r-07.yaml", "full disk", "axolotl disk")
     found = [ids("axolotl") for _ in range(12)]
     assert found[-1] == ["local/r-07"]  # within ceil(74 / 10) searches at the latest
@@ -268,9 +268,9 @@ def test_big_library_is_swept_in_turns_and_hits_are_never_stale(home, parsed, mo
 
 
 def test_big_builds_parse_in_a_pool_and_show_progress(home, monkeypatch):
-    monkeypatch.setattr(index, "POOL_MIN", 2)
-    monkeypatch.setattr(index, "PROGRESS_MIN", 2)
-    monkeypatch.setattr(index, "BATCH", 7)
+    monkeypatch.setattr(index_build, "POOL_MIN", 2)
+    monkeypatch.setattr(index_build, "PROGRESS_MIN", 2)
+    monkeypatch.setattr(index_build, "BATCH", 7)
     calls: list[tuple[str, int]] = []
 
     class Bar:
@@ -307,17 +307,17 @@ def test_two_processes_building_at_once_both_answer(home, tmp_path):
 def test_read_head_loose_packed_detached_and_unborn(tmp_path):
     repo = tmp_path / "r"
     subprocess.run(["git", "init", "--quiet", "--initial-branch=main", str(repo)], check=True)
-    assert index.read_head(repo) == ""
+    assert index_fresh.read_head(repo) == ""
     write_tree(repo, {"a.yaml": "x"})
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "one")
     sha = git(repo, "rev-parse", "HEAD").strip()
-    assert index.read_head(repo) == sha
+    assert index_fresh.read_head(repo) == sha
     git(repo, "pack-refs", "--all")
     assert not (repo / ".git/refs/heads/main").exists()
-    assert index.read_head(repo) == sha
+    assert index_fresh.read_head(repo) == sha
     git(repo, "checkout", "-q", "--detach")
-    assert index.read_head(repo) == sha
+    assert index_fresh.read_head(repo) == sha
 
 
 # --- store.find through the index -----------------------------------------------------------------
@@ -331,7 +331,7 @@ def find_outcome(ref: str) -> str:
 
 
 def test_find_gives_the_same_answers_with_and_without_the_index(home, monkeypatch):
-    monkeypatch.setattr(index, "RACY_NS", 0)  # folders just written would count as unknown
+    monkeypatch.setattr(index_fresh, "RACY_NS", 0)  # folders just written would count as unknown
     store.ensure_home()
     team = home / "collections" / "sre"
     subprocess.run(["git", "init", "--quiet", str(team)], check=True)
@@ -350,7 +350,7 @@ def test_find_gives_the_same_answers_with_and_without_the_index(home, monkeypatc
 
 
 def test_find_walks_when_a_file_came_since_the_index_was_built(home, monkeypatch):
-    monkeypatch.setattr(index, "RACY_NS", 0)
+    monkeypatch.setattr(index_fresh, "RACY_NS", 0)
     search.search(["logs"])
     assert index.find_files(store.collections(), "disk") is not None
     write_tree(local(home), {"incident-response/disk-full.yaml": recipe_yaml("disk-full")})
@@ -368,7 +368,7 @@ def test_walk_key_orders_like_iter_recipe_files(tmp_path):
 
 @given(st.text(alphabet="abz09-_A.", max_size=70))
 def test_collection_name_check_matches_the_recipe_rule(name: str):
-    assert index._valid_name(name) == is_valid_name(name)
+    assert index_fresh.valid_name(name) == is_valid_name(name)
 
 
 def test_search_path_reads_no_git_and_no_yaml_once_fresh(home):
@@ -376,8 +376,8 @@ def test_search_path_reads_no_git_and_no_yaml_once_fresh(home):
                    capture_output=True)
     code = ("import sys, atexit\n"
             "atexit.register(lambda: print(sorted(m for m in ('typer', 'click', 'git', 'yaml', "
-            "'jinja2', 'rich', 'promptlib.store', 'promptlib.recipe') if m in sys.modules), "
-            "file=sys.stderr))\n"
+            "'jinja2', 'rich', 'promptlib.store', 'promptlib.recipe', 'promptlib.index_build') "
+            "if m in sys.modules), file=sys.stderr))\n"
             "sys.argv = ['promptlib', 'search', 'logs']\n"
             "from promptlib.cli import main\nmain()\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -389,7 +389,7 @@ def test_search_path_reads_no_git_and_no_yaml_once_fresh(home):
 
 def test_importing_the_store_and_the_index_pulls_in_no_heavy_library():
     code = ("import sys\nimport promptlib.store, promptlib.recipe, promptlib.index, "
-            "promptlib.search\n"
+            "promptlib.index_build, promptlib.search\n"
             "print(sorted(m for m in ('yaml', 'git', 'jinja2', 'rich', 'typer') "
             "if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -497,9 +497,10 @@ def test_import_stays_cheap() -> None:
     )
     loaded = set(result.stdout.split())
     heavy = {"base64", "json", "yaml", "jinja2", "git", "rich", "typer", "binascii", "hashlib"}
-    assert "promptlib.redact" in loaded
+    own = {"promptlib.redact", "promptlib.redact_patterns", "promptlib.redact_settings"}
+    assert own <= loaded
     assert loaded & heavy == set()
-    assert not any(name.startswith("promptlib.") for name in loaded - {"promptlib.redact"})
+    assert not any(name.startswith("promptlib.") for name in loaded - own)
 
 
 # --------------------------------------------------------------------------------------------
