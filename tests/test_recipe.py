@@ -125,6 +125,14 @@ def test_timestamps_and_other_tags_are_not_plain_values():
     assert "unsupported YAML tag 'tag:yaml.org,2002:timestamp'" in load_error(text)
 
 
+@pytest.mark.parametrize("escape", ["\\e]52;c;ZWNobyBwd25lZA==\\a", "\\e[2J", "\\x9b31m", "\\x00"])
+def test_control_characters_are_refused_anywhere(escape: str):
+    text = GOOD.replace("title: Triage a full disk", f'title: "Triage {escape}"')
+    assert "r.yaml:2: title: control character U+" in load_error(text)
+    text = GOOD.replace("    description: The host\n", f'    default: "x{escape}"\n')
+    assert "variables.host.default: control character U+" in load_error(text)
+
+
 def test_file_name_must_match_name():
     with pytest.raises(RecipeError, match=r"does not match the file name 'other\.yaml'"):
         recipe.load(GOOD.encode(), path="x/other.yaml", expected_name="other")
@@ -166,7 +174,8 @@ _words = st.text(alphabet="abcdefghij klmnop-_.,:!?{}%#'\"\n", min_size=1, max_s
     title=st.text(alphabet="abcdefgh XYZ.,:'\"-", min_size=1, max_size=40).filter(
         lambda s: s.strip() != ""),
     description=_words.filter(lambda s: s.strip() != ""),
-    default=st.one_of(st.none(), st.text(max_size=20), st.integers(), st.booleans()),
+    default=st.one_of(st.none(), st.text(st.characters(exclude_categories=("Cc", "Cs")),
+                                         max_size=20), st.integers(), st.booleans()),
     body=_words,
 )
 def test_dump_then_load_is_identity(title: str, description: str, default: object, body: str):

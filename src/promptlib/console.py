@@ -3,12 +3,18 @@
 Plain text and hand-made ANSI styling rather than Rich for the everyday commands: importing
 `rich.console` costs ~45 ms, more than a whole `search` may take. Colour only on a TTY and
 never when NO_COLOR is set.
+
+Text from other teams' repositories (titles, git author names, commit messages, notes, file
+names) is untrusted: everything printed here passes through `_safe`, which keeps only the
+colour codes this module writes and drops every other control character, so no OSC 52
+clipboard write, title change or screen wipe reaches the terminal (DESIGN §7).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json as _json
+import re
 import shutil
 import sys
 import unicodedata
@@ -19,6 +25,20 @@ from promptlib import config
 
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36",
            "magenta": "35"}
+
+
+# A colour code (SGR), which is kept when colour is on, or any other C0/C1 control but tab and
+# newline, which never is.
+_CONTROL = re.compile(r"\x1b\[[0-9;]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# JSON escapes C0 controls itself but not DEL and C1, which some terminals act on.
+_JSON_C1 = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
+def _safe(text: str, stream: IO[str]) -> str:
+    if not _CONTROL.search(text):
+        return text
+    keep_colour = color_enabled(stream)
+    return _CONTROL.sub(lambda m: m.group() if keep_colour and len(m.group()) > 1 else "", text)
 
 
 def color_enabled(stream: IO[str]) -> bool:
@@ -36,7 +56,7 @@ def style(text: str, *names: str, stream: IO[str] | None = None) -> str:
 
 
 def out(text: str = "", *, end: str = "\n") -> None:
-    sys.stdout.write(text + end)
+    sys.stdout.write(_safe(text, sys.stdout) + end)
 
 
 def raw(text: str) -> None:
@@ -46,7 +66,8 @@ def raw(text: str) -> None:
 
 
 def json(document: Any) -> None:
-    sys.stdout.write(_json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = _json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(text.translate(_JSON_C1) + "\n")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
@@ -112,32 +133,59 @@ def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
 
 
 def ask(label: str) -> str:
-    """Ask for one line on the terminal: the question on stderr, so stdout stays the data."""
-    sys.stderr.write(f"{label}: ")
-    sys.stderr.flush()
-    line = sys.stdin.readline()
-    if not line:
+    """Ask for a value on the terminal: the question on stderr, so stdout stays the data.
+
+    A pasted multi-line log arrives as several lines at once: every line already waiting is part
+    of the answer, so the rest of a paste never spills into the shell after promptlib exits.
+    """
+    _err(f"{label}: ", end="")
+    lines = [sys.stdin.readline()]
+    if not lines[0]:
         raise EOFError
-    return line.rstrip("\n")
+    while _more_input_waiting():
+        line = sys.stdin.readline()
+        if not line:
+            break
+        lines.append(line)
+    return "".join(lines).removesuffix("\n")
+
+
+# How long a paste may pause between lines and still count as one answer.
+_PASTE_GAP_S = 0.05
+
+
+def _more_input_waiting() -> bool:
+    import select
+
+    try:
+        ready, _, _ = select.select([sys.stdin], [], [], _PASTE_GAP_S)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)
+
+
+def _err(text: str, *, end: str = "\n") -> None:
+    sys.stderr.write(_safe(text, sys.stderr) + end)
+    sys.stderr.flush()
 
 
 def info(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    _err(message)
 
 
 def hint(message: str) -> None:
-    sys.stderr.write(style(message, "dim", stream=sys.stderr) + "\n")
+    _err(style(message, "dim", stream=sys.stderr))
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(style("warning:", "yellow", "bold", stream=sys.stderr) + f" {message}\n")
+    _err(style("warning:", "yellow", "bold", stream=sys.stderr) + f" {message}")
 
 
 def error(message: str, hint_text: str | None = None) -> None:
-    sys.stderr.write(style("error:", "red", "bold", stream=sys.stderr) + f" {message}\n")
+    _err(style("error:", "red", "bold", stream=sys.stderr) + f" {message}")
     if hint_text:
         hint(f"hint: {hint_text}")
 
 
 def success(message: str) -> None:
-    sys.stderr.write(style(message, "green", stream=sys.stderr) + "\n")
+    _err(style(message, "green", stream=sys.stderr))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -137,6 +138,20 @@ def _constructor() -> yaml.constructor.SafeConstructor:
     return yaml.constructor.SafeConstructor()
 
 
+# C0/C1 controls but tab and newline: in a title or a template they would reach the terminal of
+# everyone who lists or renders the recipe (an OSC 52 clipboard write, a screen wipe).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _no_controls(value: str, node: yaml.Node, where: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise RecipeError(f"control character U+{ord(found.group()):04X} is not allowed "
+                          "(terminal escapes could hide in it)", line=_line(node),
+                          field=where or None)
+    return value
+
+
 def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
@@ -211,7 +226,7 @@ class _Fields:
             raise RecipeError(f"unsupported YAML tag {node.tag!r}: use a plain value",
                               line=_line(node), field=where)
         if node.tag == _STR:
-            return str(node.value)
+            return _no_controls(str(node.value), node, where)
         value = _constructor().construct_object(node)
         if isinstance(value, float) and math.isnan(value):
             raise RecipeError("must be a number, not NaN", line=_line(node), field=where)

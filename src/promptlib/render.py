@@ -181,7 +181,9 @@ def render(recipe: Recipe, recipe_id: str, inputs: Inputs, *, redact: bool = Tru
         report[variable.name] = {"source": source, "chars": len(str(values[variable.name]))}
     from promptlib import sandbox
 
-    text = sandbox.render_template(recipe.template, _plain(values))
+    # The loader refuses control characters in recipes, but a Jinja2 string literal can still
+    # spell one ('\x1b'): the prompt that reaches a terminal or clipboard holds none.
+    text = _CONTROL.sub("", sandbox.render_template(recipe.template, _plain(values)))
     return Rendered(recipe_id, text, redactions, truncated, report)
 
 
