@@ -210,9 +210,10 @@ def test_control_characters_in_a_recipe_never_reach_the_terminal(cli, home):
     write_tree(home / "collections" / "local", {"x/evil.yaml": recipe_yaml(
         "evil", extra="").replace("title: Triage a full disk",
                                   'title: "Evil \\e[2J\\e]0;pwned\\a title"')})
-    as_json = json.loads(cli("search", "evil", "--json").stdout)
-    assert as_json[0]["title"] == "Evil \x1b[2J\x1b]0;pwned\x07 title"  # data stays data
-    shown = cli("search", "evil").stdout
-    assert "local/evil  Evil [2J]0;pwned title" in shown
-    assert "\x1b" not in shown
-    assert "\x07" not in shown
+    result = cli("search", "evil")
+    # The loader refuses the file (control characters are not allowed in a recipe); the
+    # warning names it, and nothing of its title reaches the terminal.
+    assert "local/x/evil.yaml:2: title: control character U+001B is not allowed" in result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "\x07" not in result.stdout + result.stderr
+    assert json.loads(cli("search", "evil", "--json").stdout) == []
