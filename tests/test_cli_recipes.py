@@ -254,3 +254,87 @@ def test_every_write_leaves_a_clean_tree(cli, home):
     cli("add", "--file", "-", input=recipe_yaml())
     assert git(local(home), "status", "--porcelain") == ""
     assert not list(local(home).rglob("*.tmp"))
+
+
+# --- hostile and unlucky cases from review ------------------------------------------------------
+
+
+def test_edit_refuses_to_overwrite_a_change_that_arrived_meanwhile(cli, home, tmp_path):
+    cli("add", "--file", "-", input=recipe_yaml())
+    target = local(home) / "incident-response" / "disk-full.yaml"
+    # The "editor" simulates a pull landing while it is open: the file changes under it.
+    editor = editor_script(tmp_path, (
+        f"p = {str(target)!r}\n"
+        "upstream = open(p).read().replace('Triage a full disk', 'Changed upstream')\n"
+        "open(p, 'w').write(upstream)\n"
+        "t = open(path).read().replace('Triage a full disk', 'Mine')\n"
+        "open(path, 'w').write(t)"))
+    result = cli("edit", "disk-full", env={"EDITOR": editor})
+    assert result.exit_code == 5, result.output
+    assert "changed while you were editing it" in result.stderr
+    kept = Path(result.stderr.split("kept in ")[1].split(";")[0].split()[0])
+    assert "title: Mine" in kept.read_text()
+    assert "Changed upstream" in target.read_text()
+
+
+def test_edit_from_a_file_and_the_hint_after_a_rejected_edit_works(cli, home, tmp_path):
+    cli("add", "--file", "-", input=recipe_yaml())
+    editor = editor_script(tmp_path, "open(path, 'a').write('titel: oops\\n')")
+    rejected = cli("edit", "disk-full", env={"EDITOR": editor})
+    assert rejected.exit_code == 4
+    hint = rejected.stderr.split("hint: fix it, then `")[1].split("`")[0]
+    kept = Path(hint.split("--file ")[1])
+    kept.write_text(kept.read_text().replace("titel: oops\n", "").replace("full disk",
+                                                                         "full volume"))
+    args = hint.split()[1:]
+    assert args[:3] == ["edit", "local/disk-full", "--file"]
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(cli("show", "disk-full", "--json").stdout)["title"] == (
+        "Triage a full volume")
+
+
+@pytest.mark.parametrize(("editor", "message"), [
+    ("/nonexistent/editor", "cannot run the editor '/nonexistent/editor'"),
+    ("vi 'unbalanced", "cannot read $EDITOR"),
+])
+def test_a_broken_editor_is_a_clear_error(cli, editor, message):
+    cli("list")
+    result = cli("edit", "log-triage", env={"EDITOR": editor})
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+def test_a_recipe_tagged_with_a_reserved_folder_name_is_still_a_recipe(cli):
+    result = cli("add", "winning", "--title", "T", "--tag", "wins", "--template", "hi")
+    assert result.exit_code == 0, result.output
+    assert "added local/winning (recipes/winning.yaml)" in result.stderr
+    assert cli("show", "winning").exit_code == 0
+
+
+def test_remove_a_file_that_was_never_committed(cli, home):
+    cli("list")
+    write_tree(local(home), {"ops/handmade.yaml": recipe_yaml("handmade")})
+    subprocess.run(["git", "-C", str(local(home)), "add", "ops/handmade.yaml"], check=True)
+    before = commit_count(local(home))
+    result = cli("remove", "handmade")
+    assert result.exit_code == 0, result.output
+    assert "never been committed" in result.stderr
+    assert not (local(home) / "ops" / "handmade.yaml").exists()
+    assert git(local(home), "status", "--porcelain") == ""
+    assert commit_count(local(home)) == before
+
+
+def test_add_dash_reads_stdin_and_file_does_not_mix_with_flags(cli, tmp_path):
+    assert cli("add", "-", input=recipe_yaml()).exit_code == 0
+    source = tmp_path / "r.yaml"
+    source.write_text(recipe_yaml("other"))
+    mixed = cli("add", "--file", str(source), "--title", "ignored?")
+    assert mixed.exit_code == 2
+    assert "--file takes the whole recipe" in mixed.stderr
+
+
+def test_add_reads_no_more_than_the_size_limit(cli):
+    result = cli("add", "--file", "/dev/zero")
+    assert result.exit_code == 4
+    assert "/dev/zero: file is larger than 256 KiB" in result.stderr

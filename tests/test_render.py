@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from promptlib import recipe
+from promptlib import recipe, render_input
 from promptlib import render as core
 from promptlib.errors import InvalidError, UsageError
 from tests.conftest import recipe_yaml
@@ -28,9 +29,11 @@ STDIN_MARKED = recipe.loads(recipe_yaml(
 ))
 
 
-def gather(r: recipe.Recipe, *items: str, piped: str | None = None) -> core.Inputs:
-    return core.gather(r, list(items), stdin_is_tty=piped is None,
-                       read_stdin=lambda: piped or "")
+def gather(r: recipe.Recipe, *items: str, piped: str | bytes | None = None,
+           max_chars: int | None = None) -> core.Inputs:
+    data = piped.encode() if isinstance(piped, str) else piped or b""
+    return core.gather(r, list(items), stdin=io.BytesIO(data), stdin_is_tty=piped is None,
+                       max_chars=max_chars)
 
 
 def test_literal_file_and_stdin_assignments(tmp_path: Path):
@@ -115,7 +118,7 @@ def test_truncation_keeps_what_the_mode_says_and_marks_the_cut(mode: str, expect
 
 def test_piped_input_gets_the_default_bound_and_the_report_says_so():
     inputs = gather(STDIN_MARKED, piped="x" * 50)
-    result = core.render(STDIN_MARKED, "local/marked", inputs, stdin_max_chars=20)
+    result = core.render(STDIN_MARKED, "local/marked", inputs, max_chars=20)
     assert result.truncated == {"logs": 30}
     assert "[… promptlib cut 30 characters here …]\n" + "x" * 20 in result.text
     marker = len("[… promptlib cut 30 characters here …]\n")
@@ -180,3 +183,60 @@ def test_typo_suggests_and_prefix_renders(run):
     prefix = run("render", "log-tri", "--no-input", input="boom\n")
     assert prefix.returncode == 0, prefix.stderr
     assert "boom" in prefix.stdout
+
+
+# --- bounded reading -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "kept"), [
+    ("head", "a" * 10 + "b" * 3),
+    ("tail", "b" * 7 + "c" * 6),
+    ("middle", "a" * 10 + "b" * 4 + "c" * 6),
+])
+def test_read_bounded_keeps_the_bound_plus_margins(monkeypatch, mode: str, kept: str):
+    monkeypatch.setattr(render_input, "MARGIN_CHARS", 3)
+    monkeypatch.setattr(render_input, "CHUNK_BYTES", 4)
+    stream = io.BytesIO(b"a" * 10 + b"b" * 10 + b"c" * 6)
+    limit = {"head": 10, "tail": 10, "middle": 14}[mode]
+    text, dropped, complete = render_input.read_bounded(stream, limit, mode)
+    assert text == kept
+    assert dropped == 26 - len(kept)
+    assert complete
+
+
+def test_read_bounded_replaces_bad_bytes_and_keeps_split_characters():
+    data = "é".encode() * 5 + b"\xff" + "ü".encode()
+    stream = io.BytesIO(data)
+    assert render_input.read_bounded(stream, 100, "tail") == ("ééééé\ufffdü", 0, True)
+
+
+def test_has_content_treats_blank_input_as_no_value():
+    assert render_input.has_content(io.BytesIO(b" \n\t\n")) is None
+    assert render_input.has_content(io.BytesIO(b"\n x")) == b"\n x"
+
+
+def test_a_huge_pipe_is_read_with_bounded_memory_and_the_cut_reported():
+    big = "line of log\n" * 500_000  # 6 MB
+    inputs = gather(STDIN_MARKED, piped=big)
+    assert len(inputs.values["logs"]) <= core.DEFAULT_STDIN_MAX_CHARS + render_input.MARGIN_CHARS
+    result = core.render(STDIN_MARKED, "local/marked", inputs)
+    assert result.truncated == {"logs": len(big) - core.DEFAULT_STDIN_MAX_CHARS}
+    assert f"[… promptlib cut {len(big) - core.DEFAULT_STDIN_MAX_CHARS} characters here …]" in (
+        result.text)
+    assert result.text.endswith("line of log\n\n")
+
+
+def test_a_secret_at_the_edge_of_a_bounded_read_is_still_redacted():
+    secret = "AKIA" + "Q" * 16
+    piped = "x" * 300_000 + " " + secret + " " + "y" * (core.DEFAULT_STDIN_MAX_CHARS - 10)
+    result = core.render(STDIN_MARKED, "local/marked", gather(STDIN_MARKED, piped=piped))
+    assert secret[:6] not in result.text
+    assert "QQQQQQ" not in result.text
+
+
+def test_render_from_an_endless_file_stops_and_stays_small(run):
+    result = run("render", "log-triage", "-v", "logs=@/dev/zero", "--no-input", "--json",
+                 timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["truncated"]["logs"] > 200 << 20
+    assert "cut at least" in result.stderr

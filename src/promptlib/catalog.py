@@ -13,7 +13,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from promptlib import store
-from promptlib.errors import InvalidError, RecipeError, SecretFoundError
+from promptlib.errors import (
+    ConflictError,
+    InvalidError,
+    PromptlibError,
+    RecipeError,
+    SecretFoundError,
+)
 from promptlib.recipe import Recipe, check_name, dump_yaml
 from promptlib.recipe import load as load_recipe
 from promptlib.store import Collection, LoadedRecipe, RecipeFile
@@ -118,33 +124,62 @@ def add(data: bytes, *, to: str | None = None, source: str = "<new recipe>") -> 
     return rf
 
 
-def read_source(ref: str) -> tuple[RecipeFile, str]:
-    """The file and text that `edit` opens."""
+def read_source(ref: str) -> tuple[RecipeFile, bytes]:
+    """The file and the bytes that `edit` opens."""
     rf = store.find(ref)
-    return rf, store.read_bytes_nofollow(rf.path).decode("utf-8", errors="replace")
+    return rf, store.read_bytes_nofollow(rf.path)
 
 
-def save_edit(rf: RecipeFile, data: bytes) -> bool:
-    """Validate an edited recipe and commit it. False when nothing changed."""
+def save_edit(rf: RecipeFile, data: bytes, *, opened: bytes) -> bool:
+    """Validate an edited recipe and commit it. False when there was nothing to commit.
+
+    `opened` is the text the edit started from: if the file changed meanwhile (a pull, another
+    edit), saving would silently undo that change, so it is a conflict instead (exit 5).
+    """
     recipe = validate(data, path=store.display_path(rf), expected_name=rf.name)
     from promptlib import gitops
 
     with gitops.locked(rf.collection):
-        if store.read_bytes_nofollow(rf.path) == data:
+        current = store.read_bytes_nofollow(rf.path)
+        if current != opened:
+            raise ConflictError(f"{rf.id} changed while you were editing it (a pull or another "
+                                "edit); not saved over it")
+        if current != data:
+            store.write_atomic(rf.path, data)
+        elif gitops.tracked_in_head(rf.root, rf.relpath) and not _uncommitted(rf):
             return False
-        store.write_atomic(rf.path, data)
         gitops.commit(rf.root, [rf.relpath], f"Edit {recipe.name}: {recipe.title}")
     return True
 
 
-def remove(ref: str) -> RecipeFile:
+def _uncommitted(rf: RecipeFile) -> bool:
+    from promptlib import gitops
+
+    return bool(gitops.run(rf.root, "status", "--porcelain", "--", gitops.literal(rf.relpath)))
+
+
+def remove(ref: str) -> tuple[RecipeFile, bool]:
+    """Delete a recipe and commit that. Returns the file and whether a commit was made: a file
+    that was never committed (dropped in by hand, or an `add` killed before its commit) is
+    simply deleted and unstaged."""
     rf = store.find(ref)
     from promptlib import gitops
 
     with gitops.locked(rf.collection):
-        store.safe_path(store.Collection(rf.collection, rf.root), rf.relpath).unlink()
-        gitops.commit(rf.root, [rf.relpath], f"Remove {rf.name}")
-    return rf
+        path = store.safe_path(store.Collection(rf.collection, rf.root), rf.relpath)
+        if not gitops.tracked_in_head(rf.root, rf.relpath):
+            path.unlink()
+            gitops.run(rf.root, "rm", "--cached", "--quiet", "--ignore-unmatch", "--",
+                       gitops.literal(rf.relpath))
+            return rf, False
+        data = store.read_bytes_nofollow(path)
+        path.unlink()
+        try:
+            gitops.commit(rf.root, [rf.relpath], f"Remove {rf.name}")
+        except PromptlibError:
+            store.write_atomic(path, data)  # nothing lost when the commit fails
+            raise
+    return rf, True
 
 
 def show(ref: str) -> LoadedRecipe:

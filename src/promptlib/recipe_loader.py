@@ -60,7 +60,7 @@ def load(data: bytes, *, path: str | None = None, expected_name: str | None = No
 
 def _load(data: bytes, expected_name: str | None) -> Recipe:
     if len(data) > MAX_RECIPE_BYTES:
-        raise RecipeError(f"file is {len(data)} bytes; a recipe may be at most 256 KiB")
+        raise RecipeError("file is larger than 256 KiB, the limit for a recipe")
     text = _decode(data)
     root = _compose(text)
     fields = _Fields(root)

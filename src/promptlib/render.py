@@ -8,13 +8,14 @@ where values are only ever data (the sandbox never evaluates them as template).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from promptlib.errors import InvalidError, UsageError
 from promptlib.recipe import Recipe, Value, Variable
+from promptlib.render_input import MAX_READ_BYTES, has_content, read_bounded
 
 Source = Literal["flag", "file", "stdin", "default", "prompt"]
 
@@ -50,6 +51,10 @@ class Assignment:
 class Inputs:
     values: dict[str, str] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
+    # Characters a bounded read already left out, per variable: they count in the cut reported.
+    dropped: dict[str, int] = field(default_factory=dict)
+    # Variables whose input was too large to read to its end (render_input.MAX_READ_BYTES).
+    unfinished: set[str] = field(default_factory=set)
 
     def set(self, name: str, value: str, source: Source) -> None:
         self.values[name] = value
@@ -69,35 +74,55 @@ class Rendered:
                 "truncated": self.truncated, "variables": self.variables}
 
 
-def gather(recipe: Recipe, assignments: Sequence[str], *, stdin_is_tty: bool,
-           read_stdin: Callable[[], str]) -> Inputs:
+def gather(recipe: Recipe, assignments: Sequence[str], *, stdin: BinaryIO, stdin_is_tty: bool,
+           max_chars: int | None = None) -> Inputs:
     """Collect values from flags, files and stdin (DESIGN §4 "Render input rules").
 
     Piped stdin fills the variable marked `stdin: true`, else the only required variable still
     unset; an empty pipe is no value. Stdin is only read when some variable could take it, so a
-    fully specified render never waits on an inherited pipe.
+    fully specified render never waits on an inherited pipe. Files and stdin are read with
+    bounded memory: the variable's `max_chars`, else `max_chars`, else the default bound.
     """
     inputs = Inputs()
     stdin_used = False
     for item in assignments:
         a = Assignment.parse(item)
-        _declared(recipe, a.name)
+        variable = _declared(recipe, a.name)
         if a.kind == "stdin":
             if stdin_used:
                 raise UsageError("stdin can fill only one variable (`-v NAME=-` given twice)")
             stdin_used = True
-            inputs.set(a.name, read_stdin(), "stdin")
+            _read_into(inputs, variable, stdin, "stdin", max_chars)
         elif a.kind == "file":
-            inputs.set(a.name, _read_file(a.name, a.payload), "file")
+            with _open_file(a.name, a.payload) as handle:
+                _read_into(inputs, variable, handle, "file", max_chars)
         else:
             inputs.set(a.name, a.payload, "flag")
     if stdin_used or stdin_is_tty or not _stdin_candidates(recipe, inputs):
         return inputs
-    piped = read_stdin()
-    if piped.strip():
+    start = has_content(stdin)
+    if start is not None:
         target = _stdin_target(recipe, inputs)
-        inputs.set(target.name, piped, "stdin")
+        _read_into(inputs, target, stdin, "stdin", max_chars, prefix=start)
     return inputs
+
+
+def _read_into(inputs: Inputs, variable: Variable, stream: BinaryIO, source: Source,
+               max_chars: int | None, prefix: bytes = b"") -> None:
+    limit = variable.max_chars or max_chars or DEFAULT_STDIN_MAX_CHARS
+    text, dropped, complete = read_bounded(stream, limit, variable.truncate, prefix=prefix)
+    inputs.set(variable.name, text, source)
+    if dropped:
+        inputs.dropped[variable.name] = dropped
+    if not complete:
+        inputs.unfinished.add(variable.name)
+
+
+def _open_file(name: str, path: str) -> BinaryIO:
+    try:
+        return Path(path).expanduser().open("rb")
+    except OSError as exc:
+        raise InvalidError(f"-v {name}=@{path}: cannot read the file: {exc.strerror}") from None
 
 
 def _stdin_candidates(recipe: Recipe, inputs: Inputs) -> list[Variable]:
@@ -113,14 +138,6 @@ def _declared(recipe: Recipe, name: str) -> Variable:
         known = ", ".join(v.name for v in recipe.variables) or "none"
         raise InvalidError(f"{recipe.name} has no variable {name!r} (it takes: {known})")
     return variable
-
-
-def _read_file(name: str, path: str) -> str:
-    try:
-        data = Path(path).expanduser().read_bytes()
-    except OSError as exc:
-        raise InvalidError(f"-v {name}=@{path}: cannot read the file: {exc.strerror}") from None
-    return data.decode("utf-8", errors="replace")
 
 
 def _stdin_target(recipe: Recipe, inputs: Inputs) -> Variable:
@@ -153,7 +170,7 @@ def missing_error(recipe: Recipe, absent: Sequence[Variable]) -> InvalidError:
 
 
 def render(recipe: Recipe, recipe_id: str, inputs: Inputs, *, redact: bool = True,
-           pii: bool = False, stdin_max_chars: int | None = None) -> Rendered:
+           pii: bool = False, max_chars: int | None = None) -> Rendered:
     """Clean, redact, truncate and render. Raises InvalidError for a missing or bad value."""
     absent = missing(recipe, inputs)
     if absent:
@@ -170,8 +187,10 @@ def render(recipe: Recipe, recipe_id: str, inputs: Inputs, *, redact: bool = Tru
             if redact:
                 text = _redact_into(text, redactions, pii=pii)
             limit = variable.max_chars or (
-                (stdin_max_chars or DEFAULT_STDIN_MAX_CHARS) if source == "stdin" else None)
-            text, cut = truncate(text, limit, variable.truncate)
+                (max_chars or DEFAULT_STDIN_MAX_CHARS) if source in ("stdin", "file") else None)
+            text, cut = truncate(text, limit, variable.truncate,
+                                 already_cut=inputs.dropped.get(variable.name, 0),
+                                 unfinished=variable.name in inputs.unfinished)
             if cut:
                 truncated[variable.name] = cut
             values[variable.name] = text
@@ -233,12 +252,18 @@ def _redact_into(text: str, counts: dict[str, int], *, pii: bool) -> str:
     return cleaned
 
 
-def truncate(text: str, limit: int | None, mode: str) -> tuple[str, int]:
-    """Keep `limit` characters (head, tail or both ends); a line of its own says what was cut."""
-    if limit is None or len(text) <= limit:
+def truncate(text: str, limit: int | None, mode: str, *, already_cut: int = 0,
+             unfinished: bool = False) -> tuple[str, int]:
+    """Keep `limit` characters (head, tail or both ends); a line of its own says what was cut,
+    counting `already_cut` characters that a bounded read left out before (`unfinished`: and
+    more that it never read)."""
+    if limit is None or (len(text) <= limit and not already_cut):
         return text, 0
-    cut = len(text) - limit
-    marker = f"[… promptlib cut {cut} characters here …]"
+    limit = min(limit, len(text))
+    cut = len(text) - limit + already_cut
+    marker = f"[… promptlib cut {cut} characters here …]" if not unfinished else (
+        f"[… promptlib cut {cut} characters here, and read no further than "
+        f"{MAX_READ_BYTES >> 20} MiB …]")
     if mode == "head":
         return f"{text[:limit]}\n{marker}\n", cut
     if mode == "middle":

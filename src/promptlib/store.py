@@ -273,8 +273,10 @@ def did_you_mean(name: str, names: list[str]) -> str | None:
 
 
 def new_recipe_path(coll: Collection, recipe: Recipe) -> RecipeFile:
-    """Where `add` puts a new recipe: a folder per use case, like the starter library."""
-    relpath = f"{recipe.use_case}/{recipe.name}{config.RECIPE_SUFFIX}"
+    """Where `add` puts a new recipe: a folder per use case, like the starter library — but never
+    in a reserved folder (`wins/`, `usage/`), where it would not be read as a recipe."""
+    folder = recipe.use_case if recipe.use_case not in config.RESERVED_DIRS else "recipes"
+    relpath = f"{folder}/{recipe.name}{config.RECIPE_SUFFIX}"
     safe_path(coll, relpath)
     return RecipeFile(coll.name, coll.path, relpath)
 

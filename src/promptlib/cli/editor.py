@@ -19,7 +19,7 @@ from typing import TypeVar
 import typer
 
 from promptlib import catalog, config, console
-from promptlib.errors import InvalidError, PromptlibError, UsageError
+from promptlib.errors import ConflictError, InvalidError, PromptlibError, UsageError
 from promptlib.recipe import dump_yaml
 from promptlib.store import RecipeFile
 
@@ -46,12 +46,21 @@ def run_editor(data: bytes, suffix: str = ".yaml") -> bytes:
     if not command:
         raise UsageError("no editor: set $EDITOR (or $VISUAL)",
                          hint="or add the recipe with --file F / --file -")
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise UsageError(f"cannot read $EDITOR ({command!r}): {exc}") from None
     fd, name = tempfile.mkstemp(prefix="promptlib-", suffix=suffix)
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        result = subprocess.run([*shlex.split(command), str(path)], check=False)
+        try:
+            result = subprocess.run([*argv, str(path)], check=False)
+        except OSError as exc:
+            raise UsageError(f"cannot run the editor {argv[0] if argv else command!r}: "
+                             f"{exc.strerror}", hint="set $EDITOR to an editor on your PATH"
+                             ) from None
         if result.returncode != 0:
             raise PromptlibError(f"the editor ({command}) exited with status {result.returncode}")
         return path.read_bytes()
@@ -59,23 +68,33 @@ def run_editor(data: bytes, suffix: str = ".yaml") -> bytes:
         path.unlink(missing_ok=True)
 
 
-def retry_until_valid(data: bytes, save: Callable[[bytes], T]) -> T:
-    """Open the editor, try to save; on an invalid recipe offer to re-open it with the text kept."""
+def retry_until_valid(data: bytes, save: Callable[[bytes], T], retry_command: str) -> T:
+    """Open the editor, try to save; on an invalid recipe offer to re-open it. Whatever happens,
+    what the user typed is never lost: when it is not saved, it is kept and the path printed,
+    with the command (`retry_command`, given the path) that saves it once fixed."""
     while True:
         data = run_editor(data)
         try:
             return save(data)
+        except ConflictError as exc:
+            raise ConflictError(f"{exc.message}; your text is kept in {_keep(data)}",
+                                hint="look at the new version with `promptlib show`, then edit "
+                                     "it again") from None
         except InvalidError as exc:
             console.error(exc.message, exc.hint)
             if not (sys.stdin.isatty() and typer.confirm("Re-open the editor?", default=True)):
                 kept = _keep(data)
                 raise InvalidError(f"not saved; your text is kept in {kept}",
-                                   hint="fix it and add it with `promptlib add --file "
-                                        f"{kept}`") from None
+                                   hint=f"fix it, then `{retry_command.format(kept)}`") from None
 
 
-def edit_existing(rf: RecipeFile, text: str) -> bool:
-    return retry_until_valid(text.encode("utf-8"), lambda data: catalog.save_edit(rf, data))
+def add_new(data: bytes, save: Callable[[bytes], T]) -> T:
+    return retry_until_valid(data, save, "promptlib add --file {}")
+
+
+def edit_existing(rf: RecipeFile, opened: bytes) -> bool:
+    return retry_until_valid(opened, lambda data: catalog.save_edit(rf, data, opened=opened),
+                             f"promptlib edit {rf.id} --file {{}}")
 
 
 def _keep(data: bytes) -> Path:

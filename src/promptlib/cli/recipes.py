@@ -54,7 +54,8 @@ def init(
 
 @app.command()
 def add(
-    name: Annotated[str | None, typer.Argument(help="Recipe name, e.g. disk-full-triage.")] = None,
+    name: Annotated[str | None, typer.Argument(help="Recipe name, e.g. disk-full-triage; `-` "
+                                               "reads the recipe YAML from stdin.")] = None,
     file: Annotated[str | None, typer.Option("--file", "-f", help="Read the recipe YAML from "
                                              "this file, or `-` for stdin.")] = None,
     title: Annotated[str | None, typer.Option(help="One-line title.")] = None,
@@ -67,9 +68,13 @@ def add(
     edit: Annotated[bool, typer.Option("--edit", help="Write or finish it in $EDITOR.")] = False,
 ) -> None:
     """Add a recipe from flags, a file, stdin or $EDITOR; validate, write and commit it."""
+    if name == "-" and file is None:
+        name, file = None, "-"
     if file is not None:
-        data = sys.stdin.buffer.read() if file == "-" else _read_file(file)
-        source = "<stdin>" if file == "-" else file
+        if title or description or tag or template or edit:
+            raise UsageError("--file takes the whole recipe from the file: leave out --title, "
+                             "--description, --tag, --template and --edit")
+        data, source = _read_recipe_file(file)
         if name is not None:
             _check_same_name(data, name, source)
     else:
@@ -81,15 +86,21 @@ def add(
             _require_flags(name, title, tag, template)
             data, source = catalog.recipe_from_fields(fields), "<flags>"
     if edit and file is None:
-        rf = editor.retry_until_valid(data, lambda d: catalog.add(d, to=to, source=source))
+        rf = editor.add_new(data, lambda d: catalog.add(d, to=to, source=source))
     else:
         rf = catalog.add(data, to=to, source=source)
     console.success(f"added {rf.id} ({rf.relpath})")
 
 
-def _read_file(path: str) -> bytes:
+def _read_recipe_file(path: str) -> tuple[bytes, str]:
+    """The file's bytes, read no further than one byte past the recipe size limit, so that
+    `add --file /dev/zero` is refused as too large instead of filling memory."""
+    limit = config.MAX_RECIPE_BYTES + 1
+    if path == "-":
+        return sys.stdin.buffer.read(limit), "<stdin>"
     try:
-        return Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            return handle.read(limit), path
     except OSError as exc:
         raise InvalidError(f"cannot read {path}: {exc.strerror}") from None
 
@@ -110,10 +121,18 @@ def _require_flags(name: str | None, title: str | None, tag: list[str] | None,
 
 
 @app.command("edit")
-def edit_cmd(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")]) -> None:
+def edit_cmd(
+    name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
+    file: Annotated[str | None, typer.Option("--file", "-f", help="Take the new text from this "
+                                             "file (or `-` for stdin) instead of $EDITOR.")
+                    ] = None,
+) -> None:
     """Open a recipe in $EDITOR; re-validate on save (offering to re-open on error) and commit."""
-    rf, text = catalog.read_source(name)
-    changed = editor.edit_existing(rf, text)
+    rf, opened = catalog.read_source(name)
+    if file is not None:
+        changed = catalog.save_edit(rf, _read_recipe_file(file)[0], opened=opened)
+    else:
+        changed = editor.edit_existing(rf, opened)
     if changed:
         console.success(f"saved {rf.id}")
     else:
@@ -191,8 +210,9 @@ def tags(team: TeamOpt = None, as_json: JsonOpt = False) -> None:
 @app.command()
 def remove(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")]) -> None:
     """Delete a recipe and commit the removal (git history keeps it)."""
-    rf = catalog.remove(name)
-    console.success(f"removed {rf.id} (its history stays in git)")
+    rf, committed = catalog.remove(name)
+    console.success(f"removed {rf.id} (its history stays in git)" if committed else
+                    f"removed {rf.id} (it had never been committed)")
 
 
 @app.command()

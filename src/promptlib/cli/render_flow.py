@@ -72,14 +72,14 @@ def run_render(args: RenderArgs) -> None:
 
     item = catalog.show(args.name)
     recipe = item.recipe
-    inputs = core.gather(recipe, args.variables, stdin_is_tty=sys.stdin.isatty(),
-                         read_stdin=sys.stdin.read)
+    inputs = core.gather(recipe, args.variables, stdin=sys.stdin.buffer,
+                         stdin_is_tty=sys.stdin.isatty(), max_chars=args.max_chars)
     if not args.no_input and sys.stdin.isatty():
         _ask_missing(recipe, inputs)
     pii = args.redact_pii or settings.load().redact_pii
     result = core.render(recipe, item.id, inputs, redact=not args.no_redact, pii=pii,
-                         stdin_max_chars=args.max_chars)
-    _report(result)
+                         max_chars=args.max_chars)
+    _report(result, inputs)
     if args.as_json:
         console.json(result.to_dict())
     elif args.copy:
@@ -122,11 +122,15 @@ def _ask(variable: Variable) -> str:
             console.warn(f"choose one of: {', '.join(variable.choices)}")
 
 
-def _report(result: core.Rendered) -> None:
+def _report(result: core.Rendered, inputs: core.Inputs) -> None:
     from promptlib import redact
 
     line = redact.summary(result.redactions)
     if line:
         console.info(line)
     for name, cut in result.truncated.items():
-        console.info(f"truncated {name}: cut {cut:,} characters")
+        if name in inputs.unfinished:
+            console.info(f"truncated {name}: cut at least {cut:,} characters (the input was "
+                         "too large to read to its end)")
+        else:
+            console.info(f"truncated {name}: cut {cut:,} characters")
