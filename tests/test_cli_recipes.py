@@ -241,7 +241,8 @@ def test_lint_passes_on_the_starter_library(cli):
 def test_lint_reports_a_failing_example(cli, home):
     cli("init", "--empty")
     text = recipe_yaml(extra="examples:\n  - vars: {host: web-1}\n    expect: [web-2]\n")
-    assert cli("add", "--file", "-", input=text).exit_code == 0
+    # `add` would refuse it; a teammate's pull or a hand edit can still bring it in.
+    write_tree(local(home), {"incident-response/disk-full.yaml": text})
     result = cli("lint", "--json")
     assert result.exit_code == 4
     (entry,) = json.loads(result.stdout)
@@ -338,3 +339,18 @@ def test_add_reads_no_more_than_the_size_limit(cli):
     result = cli("add", "--file", "/dev/zero")
     assert result.exit_code == 4
     assert "/dev/zero: file is larger than 256 KiB" in result.stderr
+
+
+@pytest.mark.parametrize(("template", "extra", "message"), [
+    ("{{ host }}\n", "examples:\n  - vars: {host: web-1}\n    expect: [web-2]\n",
+     "<stdin>:11: examples[0]: rendered prompt lacks expected text 'web-2'"),
+    ("{{ host }} {{ 'a'|center(999999999) }}\n", "examples:\n  - vars: {host: x}\n",
+     "<stdin>:11: examples[0]: does not render: "),
+    ("{% include 'other' %}{{ host }}\n", "",
+     "template line 1: a recipe's template cannot include, import or extend other templates"),
+])
+def test_add_renders_the_examples_and_refuses_what_can_never_render(cli, template, extra,
+                                                                     message):
+    result = cli("add", "-", input=recipe_yaml(template=template, extra=extra))
+    assert result.exit_code == 4, result.output
+    assert message in result.stderr

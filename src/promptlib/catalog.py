@@ -67,6 +67,11 @@ def validate(data: bytes, *, path: str, expected_name: str | None = None) -> Rec
     except RecipeError as exc:
         raise exc.at(path) from None
     refuse_secrets(data.decode("utf-8"), path)
+    problems, _ = example_problems(recipe, path)
+    if problems:
+        raise InvalidError(problems[0], hint="fix the example, or its `expect`"
+                           + (f" ({len(problems) - 1} more problem(s))" if len(problems) > 1
+                              else ""))
     return recipe
 
 
@@ -278,17 +283,28 @@ def lint(refs: Sequence[str] = ()) -> list[LintResult]:
 
 
 def _lint_examples(result: LintResult, recipe: Recipe) -> None:
+    problems, rendered = example_problems(recipe, result.path)
+    result.problems += problems
+    result.examples += rendered
+
+
+def example_problems(recipe: Recipe, path: str) -> tuple[list[str], int]:
+    """Render each example and check its `expect` substrings (DESIGN §2: each must render).
+    Returns the problems found and how many examples rendered."""
     from promptlib import render
 
+    problems: list[str] = []
+    rendered = 0
     for i, example in enumerate(recipe.examples):
-        where = f"{result.path}:{example.line}: examples[{i}]"
+        where = f"{path}:{example.line}: examples[{i}]"
         try:
             text = render.render_example(recipe, example.vars)
         except InvalidError as exc:
-            result.problems.append(f"{where}: does not render: {exc}")
+            problems.append(f"{where}: does not render: {exc}")
             continue
-        result.examples += 1
+        rendered += 1
         missing = [e for e in example.expect if e not in text]
         if missing:
-            result.problems.append(f"{where}: rendered prompt lacks expected text "
-                                   + ", ".join(repr(m) for m in missing))
+            problems.append(f"{where}: rendered prompt lacks expected text "
+                            + ", ".join(repr(m) for m in missing))
+    return problems, rendered

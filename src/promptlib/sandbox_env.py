@@ -333,8 +333,16 @@ class _TickingRange(Sequence[int]):
 
 
 def check_static(ast: nodes.Template) -> None:
-    """Refuse attribute names no sandboxed template may reach, before anything runs."""
+    """Refuse attribute names no sandboxed template may reach, before anything runs — and
+    include/import/extends, which can only fail at render time (there is no other template to
+    load), so `add` and `lint` say so instead of accepting a recipe that can never render."""
     from jinja2 import nodes
+    from jinja2.exceptions import TemplateSyntaxError
+
+    for loader_node in ast.find_all((nodes.Include, nodes.Import, nodes.FromImport,
+                                     nodes.Extends)):
+        raise TemplateSyntaxError("a recipe's template cannot include, import or extend other "
+                                  "templates", loader_node.lineno)
 
     for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.NSRef)):
         name: object = None
