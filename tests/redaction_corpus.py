@@ -333,6 +333,8 @@ def _planters(g: _Gen) -> list[Callable[[], tuple[str, str, str, str]]]:
             "glpat-" + g.chars(ALNUM + "-_", 20),
             '" https://gitlab.internal/api/v4/projects',
         ),
+        lambda: ("npm_token", "//registry.npmjs.org/:_authToken=", "npm_" + g.chars(ALNUM, 36),
+                 ""),
         lambda: (
             "slack_token",
             f"{ts()} level=debug slack client init bot=",

@@ -133,6 +133,13 @@ def test_github_token(token: str) -> None:
     check(f"Authorization: token {token}", "Authorization: token [REDACTED:github_token]", token)
 
 
+def test_npm_token() -> None:
+    token = "npm_" + "aB3d" * 9
+    check(f"//registry.npmjs.org/:_authToken={token}",
+          "//registry.npmjs.org/:_authToken=[REDACTED:npm_token]", token)
+    assert find_secrets("npm_install_" + "a" * 36) == []
+
+
 def test_gitlab_token() -> None:
     check(
         f'curl --header "PRIVATE-TOKEN: {GLPAT}" https://gitlab.internal/api',

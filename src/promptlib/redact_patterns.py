@@ -16,6 +16,7 @@ Kinds, in the order that decides which one names a span when several detectors c
                     names or on the same line shortly after an access key id
 ``github_token``    ghp_/gho_/ghu_/ghs_/ghr_ and github_pat_
 ``gitlab_token``    glpat- and the other gl…- token prefixes
+``npm_token``       npm_ + 36 (npm access tokens, as in ``//registry…/:_authToken=``)
 ``slack_webhook``   https://hooks.slack.com/services/… (the whole URL)
 ``slack_token``     xoxa-/xoxb-/xoxp-/xoxo-/xoxr-/xoxs- and xapp-
 ``stripe_key``      sk_live_/sk_test_/rk_live_/rk_test_ and whsec_
@@ -58,6 +59,7 @@ KINDS: tuple[str, ...] = (
     "aws_secret",
     "github_token",
     "gitlab_token",
+    "npm_token",
     "slack_webhook",
     "slack_token",
     "stripe_key",
@@ -237,6 +239,10 @@ RULES: tuple[_Rule, ...] = (
             r"gl(?<![A-Za-z0-9_]gl)(?:pat|dt|rt|ptt|soat|cbt|ft|imt|oas|agent)-"
             r"[A-Za-z0-9_\-]{20,}+(?:\.[A-Za-z0-9_\-]++)*+"
         ),
+    ),
+    _Rule(
+        "npm_token",
+        re.compile(r"npm_(?<![A-Za-z0-9_]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9_])"),
     ),
     _Rule(
         "slack_webhook",
