@@ -7,8 +7,7 @@ under the collection's lock as one atomic file write and exactly one commit.
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -195,28 +194,6 @@ def show(ref: str) -> LoadedRecipe:
 def recipe_json(item: LoadedRecipe) -> dict[str, Any]:
     return {"id": item.id, "collection": item.file.collection, "path": item.file.relpath,
             **item.recipe.to_dict()}
-
-
-def summary_json(item: LoadedRecipe) -> dict[str, Any]:
-    r = item.recipe
-    return {"id": item.id, "collection": item.file.collection, "name": r.name, "title": r.title,
-            "tags": list(r.tags)}
-
-
-def list_recipes(tags: Iterable[str] = (), teams: Iterable[str] = ()
-                 ) -> tuple[list[LoadedRecipe], list[RecipeError]]:
-    wanted = set(tags)
-    loaded, problems = store.load_all(store.selected(list(teams)))
-    if wanted:
-        loaded = [r for r in loaded if wanted <= set(r.recipe.tags)]
-    loaded.sort(key=lambda r: (r.recipe.use_case, r.recipe.name, r.file.collection))
-    return loaded, problems
-
-
-def tag_counts(teams: Iterable[str] = ()) -> tuple[list[tuple[str, int]], list[RecipeError]]:
-    loaded, problems = store.load_all(store.selected(list(teams)))
-    counts = Counter(tag for r in loaded for tag in r.recipe.tags)
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])), problems
 
 
 def history(ref: str) -> tuple[RecipeFile, list[Any]]:

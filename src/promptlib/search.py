@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from promptlib import index
 from promptlib.errors import NotFoundError, RecipeError
 
+T = TypeVar("T")
 MARK_START, MARK_END = "\x02", "\x03"  # around the matched words in Hit.marked
 SNIPPET_TOKENS = 12
 _SNIPPET_COLUMNS = (3, 5, 4)  # description, template, variables (index.py's column order)
@@ -96,39 +97,97 @@ def parse_query(args: Sequence[str]) -> Query:
     return Query([t for t in terms if _WORD.search(t.text)], tags, teams)
 
 
+class Entry(NamedTuple):
+    """One recipe as `list` shows it, straight from the index: no YAML parsed."""
+
+    id: str
+    collection: str
+    name: str
+    title: str
+    tags: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "collection": self.collection, "name": self.name,
+                "title": self.title, "tags": list(self.tags)}
+
+
+def listing(*, tags: Iterable[str] = (), teams: Iterable[str] = (),
+            progress: index.Progress | None = None) -> tuple[list[Entry], list[RecipeError]]:
+    """Every valid recipe (with all the `tags`, in the `teams`), by use case then name; and the
+    files that are not valid recipes. `list` over 10,000 recipes reads the index, not YAML."""
+    wanted = [t.lower() for t in tags]
+
+    def query(idx: index.Index) -> tuple[list[Entry], list[RecipeError]]:
+        colls = _collections(idx, list(teams))
+        where, params = _filters(wanted, colls)
+        rows = idx.conn.execute(
+            "SELECT f.collection, f.name, f.title, f.tags FROM files f "  # noqa: S608
+            f"WHERE f.problem IS NULL{where}", params)
+        entries = [Entry(f"{c}/{n}", c, n, title, tuple(tag_text.split()))
+                   for c, n, title, tag_text in rows]
+        entries.sort(key=lambda e: (e.tags[:1], e.name, e.collection))
+        return entries, _problems(idx.conn, colls)
+
+    return _with_index(query, progress)
+
+
+def tag_counts(*, teams: Iterable[str] = (), progress: index.Progress | None = None
+               ) -> tuple[list[tuple[str, int]], list[RecipeError]]:
+    """Each tag with how many valid recipes carry it, most first; and the invalid files."""
+
+    def query(idx: index.Index) -> tuple[list[tuple[str, int]], list[RecipeError]]:
+        colls = _collections(idx, list(teams))
+        rows = idx.conn.execute(
+            "SELECT t.tag, count(*) AS n FROM tags t JOIN files f ON f.id = t.file_id "  # noqa: S608
+            f"WHERE f.problem IS NULL AND f.collection IN ({','.join('?' * len(colls))}) "
+            "GROUP BY t.tag ORDER BY n DESC, t.tag", colls)
+        return [(tag, n) for tag, n in rows], _problems(idx.conn, colls)
+
+    return _with_index(query, progress)
+
+
+def _with_index(query: Callable[[index.Index], T], progress: index.Progress | None) -> T:
+    """Run `query` on the fresh index; one found corrupt only now is built again, once."""
+    try:
+        return _on_fresh_index(query, progress)
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CORRUPT:
+            raise
+    index.discard()
+    return _on_fresh_index(query, progress)
+
+
+def _on_fresh_index(query: Callable[[index.Index], T], progress: index.Progress | None) -> T:
+    idx = index.fresh(progress)
+    try:
+        return query(idx)
+    finally:
+        idx.close()
+
+
 def search(query: Sequence[str], *, tags: Iterable[str] = (), teams: Iterable[str] = (),
            limit: int = 20, progress: index.Progress | None = None) -> Results:
     parsed = parse_query(query)
     # Tags are lowercase slugs by rule, so a filter in any case means the same tag.
     parsed = Query(parsed.terms, [t.lower() for t in [*tags, *parsed.tags]],
                    [*teams, *parsed.teams])
-    try:
-        return _search(parsed, limit, progress)
-    except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CORRUPT:
-            raise
-    index.discard()  # corrupt beyond what opening it showed: build it again, once
-    return _search(parsed, limit, progress)
+    return _with_index(lambda idx: _search(idx, parsed, limit), progress)
 
 
-def _search(query: Query, limit: int, progress: index.Progress | None) -> Results:
-    idx = index.fresh(progress)
-    try:
-        colls = _collections(idx, query.teams)
-        only = colls if query.teams else None
+def _search(idx: index.Index, query: Query, limit: int) -> Results:
+    colls = _collections(idx, query.teams)
+    only = colls if query.teams else None
+    hits = _hits(idx.conn, query.terms, query.tags, only, limit)
+    if index.recheck(idx, [(h.collection, h.relpath) for h in hits]):
         hits = _hits(idx.conn, query.terms, query.tags, only, limit)
-        if index.recheck(idx, [(h.collection, h.relpath) for h in hits]):
-            hits = _hits(idx.conn, query.terms, query.tags, only, limit)
-        note = None
-        if not hits and query.terms:
-            corrected = _correct(idx.conn, query.terms)
-            if corrected is not None:
-                hits = _hits(idx.conn, corrected, query.tags, only, limit)
-                if hits:
-                    note = "showing results for " + " ".join(map(str, corrected))
-        return Results(hits, _problems(idx.conn, colls), note)
-    finally:
-        idx.close()
+    note = None
+    if not hits and query.terms:
+        corrected = _correct(idx.conn, query.terms)
+        if corrected is not None:
+            hits = _hits(idx.conn, corrected, query.tags, only, limit)
+            if hits:
+                note = "showing results for " + " ".join(map(str, corrected))
+    return Results(hits, _problems(idx.conn, colls), note)
 
 
 def _collections(idx: index.Index, teams: Sequence[str]) -> list[str]:

@@ -115,7 +115,7 @@ def run_search(words: Sequence[str], *, tags: Sequence[str], teams: Sequence[str
     from promptlib import console
     from promptlib import search as core
 
-    results = core.search(words, tags=tags, teams=teams, limit=limit, progress=_progress)
+    results = core.search(words, tags=tags, teams=teams, limit=limit, progress=index_progress)
     for problem in results.problems:
         console.warn(f"skipped {problem}")
     if results.note:
@@ -151,7 +151,8 @@ def _printable(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
-def _progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
+def index_progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
+    """A progress bar for a big index build (on a terminal): search, list and tags use it."""
     from promptlib import console
 
     return console.progress(total, "indexing recipes")

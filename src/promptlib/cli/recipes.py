@@ -185,21 +185,27 @@ def _variable_notes(v: Variable) -> str:
 @app.command("list")
 def list_cmd(tag: TagOpt = None, team: TeamOpt = None, as_json: JsonOpt = False) -> None:
     """List all recipes (optionally by tag or collection)."""
-    loaded, problems = catalog.list_recipes(tag or [], team or [])
+    from promptlib import search
+    from promptlib.cli import index_progress
+
+    entries, problems = search.listing(tags=tag or [], teams=team or [],
+                                       progress=index_progress)
     warn_problems(problems)
     if as_json:
-        console.json([catalog.summary_json(r) for r in loaded])
+        console.json([e.to_dict() for e in entries])
         return
-    console.table(["ID", "TAGS", "TITLE"],
-                  [(r.id, ", ".join(r.recipe.tags), r.recipe.title) for r in loaded])
-    if not loaded:
+    console.table(["ID", "TAGS", "TITLE"], [(e.id, ", ".join(e.tags), e.title) for e in entries])
+    if not entries:
         console.hint("no recipes" + (" with that tag" if tag else ""))
 
 
 @app.command()
 def tags(team: TeamOpt = None, as_json: JsonOpt = False) -> None:
     """List tags with how many recipes carry each."""
-    counts, problems = catalog.tag_counts(team or [])
+    from promptlib import search
+    from promptlib.cli import index_progress
+
+    counts, problems = search.tag_counts(teams=team or [], progress=index_progress)
     warn_problems(problems)
     if as_json:
         console.json([{"tag": t, "count": n} for t, n in counts])
