@@ -363,3 +363,188 @@ def test_push_publishes_usage_and_team_list_shows_it(cli: Cli, tmp_path: Path) -
     assert doc["person"] == "author@example.test"
     subjects = git(remote, "log", "--format=%s", "main").splitlines()
     assert subjects[:2] == ["Publish usage counts (1 file)"] * 2
+
+
+# --- hostile win and usage files: a pull brings them, nothing in them may crash `report` ----------
+
+_AT = "at: '2024-05-01T10:00:00+00:00'\n"
+_WIN = "recipe: sre/log-triage\n"
+HOSTILE_WINS: dict[str, str | bytes] = {
+    "nan": f"{_WIN}minutes: .nan\n{_AT}",
+    "inf": f"{_WIN}minutes: .inf\n{_AT}",
+    "minus-inf": f"{_WIN}minutes: -.inf\n{_AT}",
+    "float-overflow": f"{_WIN}minutes: 1.0e+999\n{_AT}",
+    "huge-int": f"{_WIN}minutes: 99999999999999999999\n{_AT}",
+    "above-the-bound": f"{_WIN}minutes: {metrics.MAX_WIN_MINUTES + 1}\n{_AT}",
+    "zero": f"{_WIN}minutes: 0\n{_AT}",
+    "negative": f"{_WIN}minutes: -5\n{_AT}",
+    "text-minutes": f"{_WIN}minutes: '25'\n{_AT}",
+    "list-minutes": f"{_WIN}minutes: [25]\n{_AT}",
+    "null-minutes": f"{_WIN}minutes: null\n{_AT}",
+    "bool-minutes": f"{_WIN}minutes: true\n{_AT}",
+    "no-minutes": f"{_WIN}{_AT}",
+    "json-nan": '{"recipe": "sre/x", "minutes": NaN, "at": "2024-05-01T10:00:00+00:00"}',
+    "json-infinity": '{"recipe": "sre/x", "minutes": 1e999, "at": "2024-05-01"}',
+    "json-huge-int": '{"recipe": "sre/x", "minutes": ' + "9" * 4000 + ', "at": "2024-05-01"}',
+    "int-too-long": f"{_WIN}minutes: {'9' * 5000}\n{_AT}",
+    "no-at": f"{_WIN}minutes: 5\n",
+    "at-list": f"{_WIN}minutes: 5\nat: [2024-05-01]\n",
+    "at-junk": f"{_WIN}minutes: 5\nat: '2024-05-01 and then some'\n",
+    "at-not-a-date": f"{_WIN}minutes: 5\nat: yesterday\n",
+    "at-year-1": f"{_WIN}minutes: 5\nat: '0001-01-01T00:00:00'\n",
+    "at-year-9999": f"{_WIN}minutes: 5\nat: 9999-12-31\n",
+    "at-compact-form": f"{_WIN}minutes: 5\nat: '20240501'\n",
+    "at-week-form": f"{_WIN}minutes: 5\nat: '2024-W18-1'\n",
+    "no-recipe": f"minutes: 5\n{_AT}",
+    "empty-recipe": f"recipe: ''\nminutes: 5\n{_AT}",
+    "recipe-ends-in-slash": f"recipe: 'sre/'\nminutes: 5\n{_AT}",
+    "recipe-escape-codes": f"recipe: \"sre/\\e[2J\\e[31mred\"\nminutes: 5\n{_AT}",
+    "recipe-markup": f"recipe: 'sre/[bold]x[/bold]'\nminutes: 5\n{_AT}",
+    "recipe-huge": f"recipe: {'a' * 100_000}\nminutes: 5\n{_AT}",
+    "recipe-mapping": f"recipe: {{a: 1}}\nminutes: 5\n{_AT}",
+    "note-list": f"{_WIN}minutes: 5\n{_AT}note: [a, b]\n",
+    "note-too-long": f"{_WIN}minutes: 5\n{_AT}note: {'x' * 1001}\n",
+    "author-mapping": f"{_WIN}minutes: 5\n{_AT}author: {{a: b}}\n",
+    "author-huge": f"{_WIN}minutes: 5\n{_AT}author: {'x' * 10_000}\n",
+    "email-number": f"{_WIN}minutes: 5\n{_AT}email: 5\n",
+    "email-huge": f"{_WIN}minutes: 5\n{_AT}email: {'x' * 10_000}@example.test\n",
+    "a-list": "- just a list\n",
+    "a-number": "42\n",
+    "null": "null\n",
+    "empty": "",
+    "binary": b"\xff\xfe\x00\x01garbage\x00",
+    "not-yaml": "recipe: [unclosed\n",
+    "alias-bomb": ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c]\n"
+                   f"recipe: *d\nnote: *d\nminutes: 5\n{_AT}"),
+    "deep-flow": "[" * 100_000,
+    "deep-json": '{"a": ' * 50_000 + "1" + "}" * 50_000,
+    "too-large": f"{_WIN}minutes: 5\n{_AT}note: |\n" + "  x\n" * 100_000,
+    "python-tag": f"{_WIN}minutes: !!python/object/apply:os.system ['true']\n{_AT}",
+}
+
+
+@pytest.mark.parametrize("key", sorted(HOSTILE_WINS))
+def test_a_hostile_win_file_is_a_problem_never_a_crash(home: Path, key: str) -> None:
+    store.init_home(empty=True)
+    write_tree(local(), {f"wins/{key}.yaml": HOSTILE_WINS[key]})
+    wins, problems = metrics.load_wins(store.collection("local"))
+    assert wins == []
+    assert len(problems) == 1
+    assert problems[0].startswith(f"local/wins/{key}.yaml: ")
+
+
+def test_wins_at_the_bounds_are_kept(home: Path) -> None:
+    store.init_home(empty=True)
+    write_tree(local(), {
+        "wins/most.yaml": f"{_WIN}minutes: {metrics.MAX_WIN_MINUTES}\n{_AT}",
+        "wins/least.yaml": f"{_WIN}minutes: 0.02\nat: 2024-05-01 10:00:00\n",
+        "wins/zulu.yaml": f"{_WIN}minutes: 5\nat: 2024-05-01T23:00:00Z\n",
+        "wins/note.yaml": (f"{_WIN}minutes: 5\n{_AT}note: \"two\\nlines\\e[31m\"\n"
+                           "author: \"A\\tB\"\n"),
+    })
+    wins, problems = metrics.load_wins(store.collection("local"))
+    assert problems == []
+    by_minutes = sorted((w.minutes, w.day, w.note, w.author) for w in wins)
+    assert by_minutes == [(0.02, "2024-05-01", "", ""), (5, "2024-05-01", "", ""),
+                          (5, "2024-05-01", "two lines [31m", "A B"),
+                          (metrics.MAX_WIN_MINUTES, "2024-05-01", "", "")]
+
+
+_USAGE = '"date": "2024-05-01", "person": "bob@example.test", "machine": "aaaa1111"'
+HOSTILE_USAGE: dict[str, str | bytes] = {
+    "renders-nan": '{' + _USAGE + ', "renders": {"x": NaN}}',
+    "renders-float": '{' + _USAGE + ', "renders": {"x": 2.5}}',
+    "renders-negative": '{' + _USAGE + ', "renders": {"x": -3}}',
+    "renders-zero": '{' + _USAGE + ', "renders": {"x": 0}}',
+    "renders-bool": '{' + _USAGE + ', "renders": {"x": true}}',
+    "renders-huge": '{' + _USAGE + ', "renders": {"x": ' + "9" * 4000 + '}}',
+    "renders-above-the-bound": ('{' + _USAGE + ', "renders": {"x": '
+                                f'{metrics.MAX_RENDERS_PER_DAY + 1}' + '}}'),
+    "renders-list": '{' + _USAGE + ', "renders": [1, 2]}',
+    "renders-missing": '{' + _USAGE + '}',
+    "renders-bad-name": '{' + _USAGE + ', "renders": {"\\u001b[2J": 1}}',
+    "renders-long-name": '{' + _USAGE + ', "renders": {"' + "a" * 100_000 + '": 1}}',
+    "renders-int-key": "date: '2024-05-01'\nperson: bob@example.test\nrenders: {1: 1}\n",
+    "date-missing": '{"person": "bob@example.test", "renders": {"x": 1}}',
+    "date-bad": '{"date": "2024-13-01", "person": "p@x", "renders": {"x": 1}}',
+    "date-number": '{"date": 20240501, "person": "p@x", "renders": {"x": 1}}',
+    "date-compact": '{"date": "20240501", "person": "p@x", "renders": {"x": 1}}',
+    "date-year-1": '{"date": "0001-01-01", "person": "p@x", "renders": {"x": 1}}',
+    "date-year-9999": '{"date": "9999-12-31", "person": "p@x", "renders": {"x": 1}}',
+    "person-missing": '{"date": "2024-05-01", "renders": {"x": 1}}',
+    "person-list": '{"date": "2024-05-01", "person": ["p"], "renders": {"x": 1}}',
+    "person-empty": '{"date": "2024-05-01", "person": "", "renders": {"x": 1}}',
+    "person-huge": '{"date": "2024-05-01", "person": "' + "p" * 10_000 + '", "renders": {}}',
+    "machine-list": '{"date": "2024-05-01", "person": "p@x", "machine": [1], "renders": {}}',
+    "machine-odd": '{"date": "2024-05-01", "person": "p@x", "machine": "../..", "renders": {}}',
+    "a-list": "[1, 2, 3]",
+    "deep-json": '{"a": ' * 50_000 + "1" + "}" * 50_000,
+    "binary": b"{\xff\xfe}",
+}
+
+
+@pytest.mark.parametrize("key", sorted(HOSTILE_USAGE))
+def test_a_hostile_usage_file_is_a_problem_never_a_crash(home: Path, key: str) -> None:
+    store.init_home(empty=True)
+    write_tree(local(), {f"usage/{key}.yaml": HOSTILE_USAGE[key]})
+    counts, problems = metrics.load_usage(store.collection("local"))
+    assert counts == []
+    assert len(problems) == 1
+    assert problems[0].startswith(f"local/usage/{key}.yaml: ")
+
+
+def test_a_problem_names_an_odd_file_name_without_its_control_characters(home: Path) -> None:
+    store.init_home(empty=True)
+    write_tree(local(), {"wins/\x1b[2Jodd\n.yaml": "42\n"})
+    _, problems = metrics.load_wins(store.collection("local"))
+    assert len(problems) == 1
+    assert "\x1b" not in problems[0]
+    assert "\n" not in problems[0]
+    assert "odd" in problems[0]
+
+
+@pytest.mark.parametrize("line", [
+    '{"time":"2024-05-01T10:00:00+00:00","id":"sre/a","collection":"sre","person":[1]}',
+    '{"time":"2024-05-01T10:00:00+00:00","id":"sre/a","collection":"sre","person":5}',
+    '{"time":"2024-05-01T10:00:00+00:00","id":["sre/a"],"collection":"sre","person":null}',
+    '{"time":"2024-05-01T10:00:00+00:00","id":"sre/a","collection":{},"person":null}',
+    '{"time":20240501,"id":"sre/a","collection":"sre","person":null}',
+    '{"time":"yesterday","id":"sre/a","collection":"sre","person":null}',
+    '{"time":"2024-W18-1T10","id":"sre/a","collection":"sre","person":null}',
+    "[" * 100_000,
+    "\xff\xfe",
+    "NaN",
+])
+def test_read_log_skips_hostile_lines(home: Path, line: str) -> None:
+    config.usage_log().parent.mkdir(parents=True)
+    config.usage_log().write_bytes(
+        line.encode("utf-8", "surrogateescape") + b"\n"
+        b'{"time":"2024-05-02T10:00:00+00:00","id":"sre/b","collection":"sre","person":"P@x"}\n')
+    assert metrics.read_log() == [metrics.Render("2024-05-02", "sre/b", "sre", "P@x")]
+
+
+def test_win_saved_above_the_bound_exits_4(cli: Cli, disk_full: str) -> None:
+    limit_hours = metrics.MAX_WIN_MINUTES // 60
+    result = cli("win", "disk-full", "--saved", f"{limit_hours + 1}h")
+    assert result.exit_code == 4
+    assert f"more than {limit_hours} hours" in result.stderr
+    assert not (local() / "wins").exists()
+    assert cli("win", "disk-full", "--saved", f"{limit_hours}h").exit_code == 0
+
+
+def test_what_win_and_publishing_write_they_read_back_even_for_an_odd_identity(
+        disk_full: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "N\x1b[31m" + "n" * 400)
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "e" * 300 + "@example.test")
+    metrics.record_win("disk-full", "5m", at=datetime(2024, 5, 1, 10, tzinfo=UTC))
+    usage_log.append("local/disk-full", "local", at="2024-05-01T09:00:00+00:00")
+    metrics.set_publishing("local", True)
+    assert len(metrics.publish_usage("local")) == 1
+    wins, problems = metrics.load_wins(store.collection("local"))
+    assert problems == []
+    assert len(wins) == 1
+    assert "\x1b" not in wins[0].author
+    counts, problems = metrics.load_usage(store.collection("local"))
+    assert problems == []
+    assert counts[0].renders == {"disk-full": 1}

@@ -346,3 +346,29 @@ def test_history_read_in_parallel_slices_gives_the_same_report(
     assert report_json(cli) == first
     commits = json.loads(config.report_cache("sre").read_text())["commits"]
     assert [c[1] for c in commits] == sorted(c[1] for c in commits)  # oldest first
+
+
+@pytest.mark.parametrize("minutes", [".nan", ".inf", "-.inf", "99999999999999999999", "1.0e+999"])
+def test_a_pulled_win_with_absurd_minutes_is_a_warning_in_every_view(
+        built: dict[str, Path], cli: Cli, tmp_path: Path, minutes: str) -> None:
+    (built["sre"] / "wins" / "w3.yaml").write_text(
+        f"recipe: sre/log-triage\nminutes: {minutes}\nat: '2024-05-01T10:00:00+00:00'\n"
+        "note: the biggest win ever\n")
+    html = tmp_path / "r.html"
+    for extra in (["--json"], [], ["--html", str(html)]):
+        result = cli("report", "--since", SINCE, "--until", UNTIL, *extra)
+        assert result.exit_code == 0, result.output
+        assert "sre/wins/w3.yaml" in result.stderr
+        assert "warning" in result.stderr
+    doc = report_json(cli)
+    assert doc["roi"]["total_minutes"] == 300
+    assert "the biggest win ever" not in html.read_text()
+
+
+def test_a_shared_from_with_control_characters_is_shown_on_one_line(built: dict[str, Path],
+                                                                    cli: Cli) -> None:
+    repo.commit(built["support"], "bob", "2024-05-22",
+                {"x/evil.yaml": repo.recipe("evil", shared_from='"sre/\x1b[2J\x07evil"')},
+                "Share evil")
+    shares = report_json(cli)["sharing"]["shares"]
+    assert shares[-1]["shared_from"] == "sre/ [2J evil"

@@ -19,35 +19,54 @@ What is kept, and where (no server: everything is a file in git or in the state 
   so publishing never conflicts, and `report` replaces this machine's published files with the
   live log instead of counting them twice. Publishing recounts each day from the log, so
   re-publishing is idempotent.
+
+Every win and usage file may come from a pull, so `report` treats each as untrusted input: a file
+that is not what `win` or publishing writes is skipped and reported as a problem naming it, never
+a crash. The bounds: a win saves more than nothing and at most `MAX_WIN_MINUTES` (100 hours, the
+same bound `win --saved` enforces), one published count is 1 to `MAX_RENDERS_PER_DAY` renders of
+one recipe on one day (more than one a second, day and night), dates are `YYYY-MM-DD` (a win's
+`at` a full ISO time) from `FIRST_DAY` to `LAST_DAY`, recipe names follow the recipe-name rule,
+and text fields are one line of at most a few hundred characters (a note, `MAX_NOTE_CHARS`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from promptlib import config, store
 from promptlib.errors import InvalidError, RecipeError
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from promptlib.store import Collection
 
 WINS_DIR = "wins"
 USAGE_DIR = "usage"
 MAX_NOTE_CHARS = 1000
-# A single win larger than this is a typo (`25h` for `25m`) far more often than a fact.
+# A single win larger than this is a typo (`25h` for `25m`) far more often than a fact; read
+# back from a win file, anything larger is refused as well.
 MAX_SAVED_SECONDS = 100 * 3600
+MAX_WIN_MINUTES = MAX_SAVED_SECONDS // 60
+# One published count: renders of one recipe by one person on one day.
+MAX_RENDERS_PER_DAY = 100_000
+MAX_PERSON_CHARS = 254  # an email address
+MAX_AUTHOR_CHARS = 300  # `Name <email>`
+MAX_ID_CHARS = 200  # a win's `recipe`: `collection/name`
+# The days a win or a usage file may be dated: outside them, a clock or a file is wrong.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # --- durations ------------------------------------------------------------------------------------
 
 
 def parse_duration(text: str) -> int:
     """`90s`, `25m`, `2h`, `1h30m` (also `1h 30m`, `1h30m15s`) → seconds. Bad → InvalidError."""
-    import re
-
     spec = text.strip().lower().replace(" ", "")
     match = re.fullmatch(r"(?:(\d{1,4})h)?(?:(\d{1,5})m)?(?:(\d{1,6})s)?", spec)
     if not spec or match is None:
@@ -122,7 +141,6 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
                at: datetime | None = None) -> RecordedWin:
     """Write one win file into the recipe's collection and commit it."""
     import secrets
-    from datetime import datetime
 
     from promptlib import catalog, gitops, store
     from promptlib.recipe import dump_yaml
@@ -137,7 +155,10 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
     # An aware `at` keeps its own offset (it says which calendar day the win belongs to).
     when = (at if at is not None and at.tzinfo is not None
             else (at or datetime.now()).astimezone()).replace(microsecond=0)
-    win = Win(rf.id, minutes_of(seconds), text, f"{name} <{email}>", email, when.isoformat())
+    # Clipped to the bounds `load_wins` holds a pulled file to: what `win` writes, it reads.
+    email = email[:MAX_PERSON_CHARS]
+    author = one_line(f"{name} <{email}>")[:MAX_AUTHOR_CHARS]
+    win = Win(rf.id, minutes_of(seconds), text, author, email, when.isoformat())
     stamp = when.strftime("%Y-%m-%d-%H%M%S")
     relpath = (f"{WINS_DIR}/{stamp}-{person_slug(email)}-{rf.name}-"
                f"{secrets.token_hex(3)}{config.RECIPE_SUFFIX}")
@@ -149,8 +170,13 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
     return RecordedWin(win, relpath, coll.name)
 
 
+def one_line(text: str) -> str:
+    """Control characters and runs of white space as one space: safe to print anywhere."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def _clean_note(note: str) -> str:
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in note).split())
+    text = one_line(note)
     if len(text) > MAX_NOTE_CHARS:
         raise InvalidError(f"the note is {len(text):,} characters; at most {MAX_NOTE_CHARS:,}",
                            hint="say what it saved in a sentence or two")
@@ -173,29 +199,40 @@ def load_wins(coll: Collection) -> tuple[list[Win], list[str]]:
     for relpath, doc in _data_files(coll, WINS_DIR, problems):
         try:
             wins.append(_win_from(doc, coll.name))
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"{coll.name}/{relpath}: not a win ({exc})")
+        except _NotOursError as exc:
+            problems.append(f"{_shown(coll.name, relpath)}: not a win ({exc})")
     return wins, problems
+
+
+class _NotOursError(ValueError):
+    """A data file that breaks a rule: the message says which, never echoing the value."""
 
 
 def _win_from(doc: Any, collection: str) -> Win:
     if not isinstance(doc, dict):
-        raise TypeError("not a mapping")
-    minutes = doc["minutes"]
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
-        raise ValueError("minutes must be a positive number")
-    at = _text(doc, "at")
-    from datetime import date
-
-    date.fromisoformat(at[:10])
+        raise _NotOursError("not a mapping")
+    minutes = doc.get("minutes")
+    if (isinstance(minutes, bool) or not isinstance(minutes, int | float)
+            or not 0 < minutes <= MAX_WIN_MINUTES or not math.isfinite(minutes)):
+        raise _NotOursError(f"minutes must be a number above 0 and at most {MAX_WIN_MINUTES:,}")
+    at = _moment(doc, "at")
     # The id is rebuilt against the collection the file is in: a team repository may be cloned
     # under another name than the one its recorder used.
-    name = _text(doc, "recipe").rpartition("/")[2]
-    if not name:
-        raise ValueError("no recipe")
-    email = _text(doc, "email", required=False).lower()
-    return Win(f"{collection}/{name}", minutes, _text(doc, "note", required=False),
-               _text(doc, "author", required=False) or email, email, at)
+    name = _text(doc, "recipe", max_chars=MAX_ID_CHARS).rpartition("/")[2]
+    if not _is_name(name):
+        raise _NotOursError("recipe must end in a recipe name")
+    email = _text(doc, "email", required=False, max_chars=MAX_PERSON_CHARS).lower()
+    note = one_line(_text(doc, "note", required=False, max_chars=4 * MAX_NOTE_CHARS))
+    if len(note) > MAX_NOTE_CHARS:
+        raise _NotOursError(f"note must be at most {MAX_NOTE_CHARS:,} characters")
+    author = one_line(_text(doc, "author", required=False, max_chars=MAX_AUTHOR_CHARS))
+    return Win(f"{collection}/{name}", minutes, note, author or one_line(email), email, at)
+
+
+def _is_name(name: str) -> bool:
+    from promptlib.recipe import is_valid_name
+
+    return is_valid_name(name)
 
 
 # --- the usage log --------------------------------------------------------------------------------
@@ -232,11 +269,35 @@ def read_log() -> list[Render]:
     for raw in data.splitlines():
         try:
             entry = json.loads(raw)
-            renders.append(Render(str(entry["time"])[:10], str(entry["id"]),
-                                  str(entry["collection"]), entry.get("person") or None))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, RecursionError):
             continue
+        render = _render_from(entry)
+        if render is not None:
+            renders.append(render)
     return renders
+
+
+def _render_from(entry: Any) -> Render | None:
+    if not isinstance(entry, dict):
+        return None
+    at, recipe_id, collection = entry.get("time"), entry.get("id"), entry.get("collection")
+    person = entry.get("person") or None
+    if not (isinstance(at, str) and isinstance(recipe_id, str) and isinstance(collection, str)
+            and (person is None or isinstance(person, str))):
+        return None
+    day = iso_day(at[:10])
+    return None if day is None else Render(day, recipe_id, collection, person)
+
+
+def iso_day(text: str) -> str | None:
+    """`text` if it is a real `YYYY-MM-DD` day, else None."""
+    if _ISO_DAY.fullmatch(text) is None:
+        return None
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return None
+    return text
 
 
 def machine_id() -> str:
@@ -305,7 +366,7 @@ def publish_usage(collection_name: str) -> list[str]:
     counts: dict[tuple[str, str], Counter[str]] = {}
     for render in read_log():
         if render.collection == collection_name:
-            person = (render.person or me).lower()
+            person = (render.person or me).lower()[:MAX_PERSON_CHARS]
             counts.setdefault((render.day, person), Counter())[render.name] += 1
     if not counts:
         return []
@@ -382,25 +443,38 @@ class UsageCount:
 
 
 def load_usage(coll: Collection) -> tuple[list[UsageCount], list[str]]:
-    """Every published usage file in a collection."""
+    """Every published usage file in a collection, and one problem line per file that is not."""
     counts: list[UsageCount] = []
     problems: list[str] = []
     for relpath, doc in _data_files(coll, USAGE_DIR, problems):
         try:
-            if not isinstance(doc, dict) or not isinstance(doc.get("renders"), dict):
-                raise TypeError("no renders mapping")
-            day = _text(doc, "date")
-            from datetime import date
-
-            date.fromisoformat(day)
-            renders = {k: v for k, v in doc["renders"].items()
-                       if isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-                       and v > 0}
-            counts.append(UsageCount(day, _text(doc, "person").lower(),
-                                     _text(doc, "machine", required=False) or None, renders))
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"{coll.name}/{relpath}: not a usage file ({exc})")
+            counts.append(_usage_from(doc))
+        except _NotOursError as exc:
+            problems.append(f"{_shown(coll.name, relpath)}: not a usage file ({exc})")
     return counts, problems
+
+
+def _usage_from(doc: Any) -> UsageCount:
+    if not isinstance(doc, dict):
+        raise _NotOursError("not a mapping")
+    day = _day(doc, "date")
+    person = _text(doc, "person", max_chars=MAX_PERSON_CHARS).lower()
+    if not person:
+        raise _NotOursError("person must not be empty")
+    machine = _text(doc, "machine", required=False, max_chars=32)
+    if machine and not (machine.isascii() and machine.isalnum() and len(machine) >= 4):
+        raise _NotOursError("machine must be 4 to 32 letters and digits")
+    raw = doc.get("renders")
+    if not isinstance(raw, dict):
+        raise _NotOursError("renders must be a mapping")
+    renders: dict[str, int] = {}
+    for name, n in raw.items():
+        if not isinstance(name, str) or not _is_name(name):
+            raise _NotOursError("renders must be keyed by recipe names")
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= MAX_RENDERS_PER_DAY:
+            raise _NotOursError(f"renders must be whole numbers from 1 to {MAX_RENDERS_PER_DAY:,}")
+        renders[name] = n
+    return UsageCount(day, person, machine or None, renders)
 
 
 # --- reading data files ---------------------------------------------------------------------------
@@ -421,16 +495,25 @@ def _data_files(coll: Collection, folder: str, problems: list[str]) -> list[tupl
         except RecipeError:
             continue  # vanished, unreadable, or not a regular file
         if len(data) > config.MAX_RECIPE_BYTES:
-            problems.append(f"{coll.name}/{relpath}: larger than "
+            problems.append(f"{_shown(coll.name, relpath)}: larger than "
                             f"{config.MAX_RECIPE_BYTES // 1024} KiB")
             continue
         try:
             doc = _parse(data)
         except Exception as exc:  # noqa: BLE001 - any parse failure is "not our file"
-            problems.append(f"{coll.name}/{relpath}: cannot parse ({type(exc).__name__})")
+            problems.append(f"{_shown(coll.name, relpath)}: cannot parse ({type(exc).__name__})")
             continue
         out.append((relpath, doc))
     return out
+
+
+def _shown(collection: str, relpath: str) -> str:
+    """`collection/relpath` for a message: a file name from a pull may hold control characters."""
+    text = f"{collection}/{relpath}"
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace")
+                   .decode("ascii") for ch in text)
 
 
 def _parse(data: bytes) -> Any:
@@ -441,15 +524,45 @@ def _parse(data: bytes) -> Any:
     return yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
 
 
-def _text(doc: dict[str, Any], key: str, *, required: bool = True) -> str:
+def _text(doc: dict[str, Any], key: str, *, required: bool = True, max_chars: int) -> str:
     """A string field; anything else (a list, a nested alias bomb) is refused, never str()-ed."""
     value = doc.get(key)
     if value is None and not required:
         return ""
-    if isinstance(value, str):
-        return value
-    from datetime import date
+    if not isinstance(value, str):
+        raise _NotOursError(f"{key} must be text")
+    if len(value) > max_chars:
+        raise _NotOursError(f"{key} must be at most {max_chars:,} characters")
+    return value
 
-    if key in ("at", "date") and isinstance(value, date):
-        return value.isoformat()  # an unquoted YAML date or timestamp
-    raise TypeError(f"{key} must be text")
+
+def _day(doc: dict[str, Any], key: str) -> str:
+    """A `YYYY-MM-DD` field (quoted, or an unquoted YAML date) within FIRST_DAY..LAST_DAY."""
+    value = doc.get(key)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = value.isoformat()
+    day = iso_day(value) if isinstance(value, str) else None
+    if day is None:
+        raise _NotOursError(f"{key} must be a date, YYYY-MM-DD")
+    _check_day(date.fromisoformat(day), key)
+    return day
+
+
+def _moment(doc: dict[str, Any], key: str) -> str:
+    """An ISO 8601 time field (quoted, or an unquoted YAML timestamp), normalised, starting with
+    its `YYYY-MM-DD` day; a bare date is that day at midnight."""
+    value = doc.get(key)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if isinstance(value, str) and iso_day(value[:10]) is not None and len(value) <= 40:
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise _NotOursError(f"{key} must be an ISO date and time, e.g. 2024-05-01T10:15:00+02:00")
+    _check_day(value.date(), key)
+    return value.isoformat()
+
+
+def _check_day(day: date, key: str) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise _NotOursError(f"{key} must be from {FIRST_DAY} to {LAST_DAY}")

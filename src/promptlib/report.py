@@ -305,7 +305,7 @@ def shared_from(coll: Collection) -> dict[str, str]:
         path, _, text = line.partition("\0")
         if is_recipe_path(path):
             value = text.partition(":")[2].split("#", 1)[0].strip().strip("'\"")
-            found[path] = value[:200]
+            found[path] = metrics.one_line(value[:200])  # from a pull: printed, so one line
     return found
 
 
