@@ -548,3 +548,29 @@ def test_what_win_and_publishing_write_they_read_back_even_for_an_odd_identity(
     counts, problems = metrics.load_usage(store.collection("local"))
     assert problems == []
     assert counts[0].renders == {"disk-full": 1}
+
+
+def test_a_win_on_a_local_recipe_does_not_suggest_push(cli: Cli, disk_full: str) -> None:
+    result = cli("win", "disk-full", "--saved", "5m")
+    assert result.exit_code == 0, result.output
+    assert "push" not in result.stderr
+    assert "recorded locally" in result.stderr
+    assert "local has no remote" in result.stderr
+    doc = json.loads(cli("win", "disk-full", "--saved", "5m", "--json").stdout)
+    assert doc["remote"] is False
+
+
+def test_a_win_on_a_team_recipe_suggests_push(cli: Cli, tmp_path: Path) -> None:
+    seed, remote = tmp_path / "seed", tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(seed))
+    write_tree(seed, {"incident-response/log-triage.yaml": recipe_yaml("log-triage")})
+    git(seed, "add", "--all")
+    git(seed, "commit", "--quiet", "-m", "Add log-triage")
+    git(tmp_path, "clone", "--quiet", "--bare", str(seed), str(remote))
+    assert cli("init", "--empty").exit_code == 0
+    assert cli("team", "add", "sre", str(remote)).exit_code == 0
+    result = cli("win", "log-triage", "--saved", "5m")
+    assert result.exit_code == 0, result.output
+    assert "it travels with `promptlib push sre`" in result.stderr
+    doc = json.loads(cli("win", "log-triage", "--saved", "5m", "--json").stdout)
+    assert doc["remote"] is True

@@ -132,9 +132,11 @@ class RecordedWin:
     win: Win
     relpath: str
     collection: str
+    remote: bool  # whether the collection has a remote, so the win can travel by push
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.win.to_dict(), "collection": self.collection, "path": self.relpath}
+        return {**self.win.to_dict(), "collection": self.collection, "path": self.relpath,
+                "remote": self.remote}
 
 
 def record_win(ref: str, saved: str, note: str | None = None, *,
@@ -142,7 +144,7 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
     """Write one win file into the recipe's collection and commit it."""
     import secrets
 
-    from promptlib import catalog, gitops, store
+    from promptlib import catalog, gitops, gitops_remote, store
     from promptlib.recipe import dump_yaml
 
     seconds = parse_duration(saved)
@@ -167,7 +169,7 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
         store.write_atomic(store.safe_path(coll, relpath), data)
         gitops.commit(coll.path, [relpath],
                       f"Win: {rf.name} saved {format_minutes(win.minutes)}")
-    return RecordedWin(win, relpath, coll.name)
+    return RecordedWin(win, relpath, coll.name, gitops_remote.remote_url(coll.path) is not None)
 
 
 def one_line(text: str) -> str:

@@ -42,7 +42,11 @@ def win(
         console.json(recorded.to_dict())
     console.success(f"recorded a win for {recorded.win.recipe}: "
                     f"{metrics.format_minutes(recorded.win.minutes)} saved")
-    console.hint(f"it travels with `promptlib push {recorded.collection}`")
+    if recorded.remote:
+        console.hint(f"it travels with `promptlib push {recorded.collection}`")
+    else:
+        console.hint(f"recorded locally: {recorded.collection} has no remote, so the win stays "
+                     "on this machine")
 
 
 @app.command()
