@@ -35,7 +35,7 @@ import socket
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from promptlib import config
 from promptlib.errors import PromptlibError
@@ -200,13 +200,15 @@ def try_run(path: Path, *args: str) -> str | None:
     return out
 
 
-def spawn(path: Path, args: Sequence[str], env: Mapping[str, str] | None = None) -> Any:
+def spawn(path: Path, args: Sequence[str], env: Mapping[str, str] | None = None,
+          istream: BinaryIO | None = None) -> Any:
     """Start one hardened git process without waiting for it: GitPython's AutoInterrupt handle
-    (which kills the process when collected), its `proc` the Popen (see `gitops_remote`)."""
+    (which kills the process when collected), its `proc` the Popen (see `gitops_remote`), its
+    stdin `istream` (a real file) or nothing."""
     import git
 
     try:
-        return _git(path).execute(_hardened(args), as_process=True, env=env)
+        return _git(path).execute(_hardened(args), as_process=True, env=env, istream=istream)
     except git.GitCommandNotFound:
         raise PromptlibError("git is not installed or not on PATH") from None
 
@@ -261,6 +263,21 @@ def commit(path: Path, paths: Sequence[str], message: str) -> str:
 def literal(relpath: str) -> str:
     """A pathspec that matches exactly this file: a pulled tree may name one `*` or `:(glob)…`."""
     return f":(literal){relpath}"
+
+
+def tracked_in_head(path: Path, relpath: str) -> bool:
+    """Whether HEAD holds a file at `relpath` (a path inside the repository, `/`-separated).
+
+    False for a file that is only staged (never committed), for an unborn HEAD and for a folder.
+    One cheap `git cat-file`: the relpath travels inside the object name `HEAD:<relpath>`, which
+    git never reads as an option; a path that could name something other than that exact file
+    (empty, absolute, `.`/`..` parts, a NUL or newline) is never handed to git at all.
+    """
+    parts = relpath.split("/")
+    if (not relpath or relpath.startswith("/") or any(p in ("", ".", "..") for p in parts)
+            or any(ch in relpath for ch in "\0\n")):
+        return False
+    return try_run(path, "cat-file", "-t", f"HEAD:{relpath}") == "blob"
 
 
 def update_ref(path: Path, ref: str, sha: str) -> None:

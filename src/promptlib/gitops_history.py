@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from promptlib.errors import PromptlibError
-from promptlib.gitops import identity_env, literal, run, run_bytes, try_run
+from promptlib.gitops import identity_env, literal, run, run_bytes, spawn, try_run
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # Git's own lock files in .git that a killed process can leave behind.
@@ -125,27 +125,45 @@ def blob_at(path: Path, ref: str, relpath: str) -> bytes | None:
     return run_bytes(path, "cat-file", "blob", entry[1])
 
 
-def read_blobs(path: Path, shas: Sequence[str]) -> dict[str, bytes]:
-    """Many blobs in one `git cat-file --batch`."""
+def read_blob_heads(path: Path, shas: Sequence[str], limit: int) -> dict[str, tuple[bytes, int]]:
+    """For each blob: (its first `limit` bytes, its full size), streamed through one
+    `git cat-file --batch`, so memory stays bounded by `limit` per blob however big the files
+    are. A missing object is left out."""
     wanted = list(dict.fromkeys(shas))
     if not wanted:
         return {}
+    heads: dict[str, tuple[bytes, int]] = {}
     with tempfile.TemporaryFile() as request:
         request.write("".join(f"{sha}\n" for sha in wanted).encode("ascii"))
         request.seek(0)
-        out = run_bytes(path, "cat-file", "--batch", istream=request)
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for sha in wanted:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) < 3 or header[1] == b"missing":
-            continue
-        size = int(header[2])
-        blobs[sha] = out[pos:pos + size]
-        pos += size + 1
-    return blobs
+        handle = spawn(path, ["cat-file", "--batch"], istream=request)
+        proc = handle.proc
+        try:
+            stream = proc.stdout
+            for sha in wanted:
+                header = stream.readline().split()
+                if len(header) < 3 or header[1] == b"missing":
+                    continue
+                size = int(header[2])
+                head = stream.read(min(size, limit))
+                left = size - len(head) + 1  # the rest, and the newline after it
+                while left > 0:
+                    skipped = stream.read(min(left, 1 << 16))
+                    if not skipped:
+                        break
+                    left -= len(skipped)
+                heads[sha] = (head, size)
+            stderr = proc.stderr.read()
+            if proc.wait() != 0:
+                raise PromptlibError(f"git cat-file failed in {path}: "
+                                     f"{stderr.decode('utf-8', 'replace').strip()}")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            for pipe in (proc.stdout, proc.stderr):
+                pipe.close()
+    return heads
 
 
 def outgoing_blobs(path: Path, base: str | None) -> list[tuple[str, str, str]]:
@@ -294,7 +312,9 @@ def recover(path: Path) -> list[str]:
     git there: a git lock file that outlives a short grace period (a person's own git command would
     finish) was left by a killed process; a rebase or merge that a killed promptlib left open is
     aborted, which restores the commits and the tree as they were before it started. A rebase or
-    merge a person started by hand is theirs: PromptlibError, untouched.
+    merge a person started by hand is theirs: PromptlibError, untouched. Last, a file that is
+    staged as new but no longer in the working tree (an `add` killed between staging and
+    committing, then the file deleted) is unstaged (see `_unstage_vanished`).
     """
     gitdir = path / ".git"
     stale = [gitdir / name for name in _GIT_LOCKS if (gitdir / name).exists()]
@@ -320,4 +340,30 @@ def recover(path: Path) -> list[str]:
         _abort(path)
         done.append("aborted an interrupted rebase or merge")
     marker.unlink(missing_ok=True)
+    done += [f"unstaged {relpath} (staged, never committed, no longer on disk)"
+             for relpath in _unstage_vanished(path)]
     return done
+
+
+def _unstage_vanished(path: Path) -> list[str]:
+    """Drop index entries for files that are new in the index (absent from HEAD) and absent from
+    the working tree; returns their paths.
+
+    Such an entry is what a killed `add` leaves once the file is deleted, and it breaks every
+    later commit of that path (`git commit -- PATH` finds nothing to commit). Dropping it loses
+    nothing: HEAD never held the file, the working tree no longer does, so the state left is
+    exactly what you see; the staged blob itself stays in the object store. Only exact "added,
+    then deleted" entries are touched — a staged change to a committed file, a staged file still
+    on disk, a conflict: all left as they are. Cheap when there is nothing to do: the index is
+    compared with HEAD through git's cache-tree, no file is read.
+    """
+    if not (path / ".git" / "index").exists():
+        return []
+    out = try_run(path, "diff", "--cached", "--no-renames", "--name-only", "-z",
+                  "--diff-filter=A", "HEAD", "--")
+    if not out:
+        return []
+    vanished = [p for p in out.split("\0") if p and not os.path.lexists(path / p)]
+    for relpath in vanished:
+        run(path, "update-index", "--force-remove", "--", relpath)
+    return vanished
