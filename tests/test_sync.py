@@ -269,7 +269,8 @@ def test_pull_reports_new_updated_and_removed_by_recipe(tmp_path: Path, alice: U
     assert "committed your hand edits first (README.md, a-one, b-two, c-three)" in (
         alice_push.stderr)
     assert bob.ok("pull").stdout.strip() == (
-        "team: 3 new (d-four, e-five, f-six), 2 updated (a-one, b-two), 1 removed (c-three)")
+        "team: 3 new (d-four, e-five, f-six), 2 updated (a-one, b-two), 1 removed (c-three), "
+        "1 other file")
 
 
 def test_pull_refuses_invalid_hand_edits_naming_them(tmp_path: Path, alice: User):
@@ -456,6 +457,8 @@ def test_pull_of_hostile_content_warns_and_never_follows(tmp_path: Path, alice: 
 
     result = alice.run("pull")
     assert result.returncode == 0, result
+    # Listed as problems, never as new recipes.
+    assert result.stdout.strip() == "team: 1 commit, no recipe changes"
     assert "team/leak.yaml: a symlink in the repository; promptlib never follows it" in (
         result.stderr)
     assert "team/ops/broken.yaml" in result.stderr
@@ -560,3 +563,225 @@ def test_a_file_that_is_not_a_recipe_conflicts_and_resolves_by_path(tmp_path: Pa
     assert git(bare, "show", "main:README.theirs.md") == "Team prompts, by bob."
     assert git(bare, "show", "main:docs/guide.md") == "Guide by bob."
     assert_clean(alice, "team")
+
+
+# --- review fixes: resolve reports, --keep, push scans every file, pull reports, stale index ------
+
+
+def three_way_conflict(tmp_path: Path, alice: User, bob: User, names: tuple[str, ...]) -> Path:
+    """alice and bob both edit every recipe in `names`; bob pushes; alice's pull conflicts."""
+    bare = make_remote(tmp_path, "sre", {f"ops/{n}.yaml": recipe_yaml(n) for n in names})
+    for user in (alice, bob):
+        user.ok("init", "--from", str(bare), "--name", "sre")
+        for name in names:
+            edit_file(user, "sre", f"ops/{name}.yaml", "is full.", f"is full ({user.name}).")
+    bob.ok("push")
+    pulled = alice.run("pull")
+    assert pulled.returncode == 5, pulled
+    assert f"{len(names)} conflicts" in pulled.stdout
+    return bare
+
+
+def test_each_resolve_reports_its_own_decision_and_the_merge_every_copy(tmp_path: Path,
+                                                                          alice: User, bob: User):
+    bare = three_way_conflict(tmp_path, alice, bob, ("log-triage-2", "newone", "disk-check"))
+    first = alice.ok("resolve", "log-triage-2", "--keep", "theirs")
+    assert "recorded: keep theirs for sre/log-triage-2" in first.stderr
+    second = alice.ok("resolve", "newone", "--keep", "both")
+    assert "recorded: keep both for sre/newone" in second.stderr
+    last = alice.ok("resolve", "disk-check", "--keep", "mine")
+    assert "resolved sre/disk-check: kept mine; merged with the remote" in last.stderr
+    assert "disk-check: kept mine; theirs is now" not in last.stderr
+    lines = [ln.strip() for ln in last.stderr.splitlines()]
+    assert "the merge settled 3 conflicts in sre:" in lines
+    assert "log-triage-2  kept theirs" in lines
+    assert "newone        kept both; theirs is now sre/newone-theirs" in lines
+    assert "disk-check    kept mine" in lines
+    files = set(git(bare, "ls-tree", "-r", "--name-only", "main").splitlines())
+    assert "ops/newone-theirs.yaml" in files
+    assert "ops/disk-check-theirs.yaml" not in files
+
+
+def test_two_keep_both_decisions_report_both_copies(tmp_path: Path, alice: User, bob: User):
+    bare = three_way_conflict(tmp_path, alice, bob, ("disk-check", "newone", "oom-kill"))
+    alice.ok("resolve", "newone", "--keep", "both")
+    alice.ok("resolve", "disk-check", "--keep", "mine")
+    last = alice.ok("resolve", "oom-kill", "--keep", "both")
+    assert "resolved sre/oom-kill: kept both; theirs is now sre/oom-kill-theirs" in last.stderr
+    lines = [ln.strip() for ln in last.stderr.splitlines()]
+    assert "newone      kept both; theirs is now sre/newone-theirs" in lines
+    assert "oom-kill    kept both; theirs is now sre/oom-kill-theirs" in lines
+    assert "disk-check  kept mine" in lines
+    files = set(git(bare, "ls-tree", "-r", "--name-only", "main").splitlines())
+    assert {"ops/newone-theirs.yaml", "ops/oom-kill-theirs.yaml"} <= files
+
+
+def test_a_bad_keep_value_is_a_usage_error(alice: User):
+    bad = alice.run("resolve", "x", "--keep", "sideways")
+    assert bad.returncode == 2, bad
+    assert "sideways" in bad.stderr
+    for choice in ("mine", "theirs", "both"):
+        assert choice in bad.stderr
+    # A good value in any case is accepted; then there is simply no such conflict.
+    assert alice.run("resolve", "x", "--keep", "MINE").returncode == 3
+
+
+def fake_token() -> str:
+    """A GitHub token built at runtime, so the repository itself holds no literal secret."""
+    return "ghp_" + "a1B2c3D4e5F6" * 3
+
+
+def fake_aws_key() -> str:
+    return "AKIA" + "Q" * 16
+
+
+def test_push_refuses_a_credential_in_any_committed_file(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team")
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    coll = alice.collection("team")
+    (coll / "wins").mkdir()
+    (coll / "wins" / "x.yaml").write_text(
+        f'recipe: disk-check\nnote: "password=hunter2hunter2 {fake_aws_key()}"\n')
+    (coll / "README.md").write_text(f"Team prompts.\n\nCI token: {fake_token()}\n")
+    alice.git("team", "add", "wins/x.yaml", "README.md")
+    alice.git("team", "commit", "-q", "-m", "by hand")
+    sha = alice.git("team", "rev-parse", "HEAD")[:10]
+    result = alice.run("push")
+    assert result.returncode == 4, result
+    assert f"team/wins/x.yaml:2 in commit {sha}: looks like a credential (password)" in (
+        result.stderr)
+    assert f"team/wins/x.yaml:2 in commit {sha}: looks like a credential (aws_key_id)" in (
+        result.stderr)
+    assert f"team/README.md:3 in commit {sha}: looks like a credential (github_token)" in (
+        result.stderr)
+    assert remote_log(bare) == []
+
+
+def test_push_skips_binary_files_and_scans_the_start_of_a_big_one(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team")
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    coll = alice.collection("team")
+    (coll / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0" + fake_token().encode() + b"\0")
+    (coll / "notes.txt").write_text("ok\n" * 10)
+    alice.git("team", "add", "logo.png", "notes.txt")
+    alice.git("team", "commit", "-q", "-m", "a picture")
+    assert "team: pushed 1 commit" in alice.ok("push").stdout  # the binary file is not text
+
+    (coll / "big.log").write_text(f"key {fake_aws_key()}\n" + "filler line\n" * 200_000)
+    alice.git("team", "add", "big.log")
+    alice.git("team", "commit", "-q", "-m", "a big log")
+    result = alice.run("push")
+    assert result.returncode == 4, result
+    assert "team/big.log:1 in commit" in result.stderr
+    assert remote_log(bare) == ["alice: a picture"]
+
+
+def test_pull_counts_wins_and_usage_files_that_arrive(tmp_path: Path, alice: User, bob: User):
+    bare = make_remote(tmp_path, "team")
+    alice_and_bob(str(bare), alice, bob)
+    coll = bob.collection("team")
+    for relpath in ("wins/2024-05-01-a.yaml", "wins/2024-05-02-b.yaml",
+                    "usage/2024-05-01-bob-m1.yaml"):
+        (coll / relpath).parent.mkdir(exist_ok=True)
+        (coll / relpath).write_text("{}\n")
+    bob.git("team", "add", "wins", "usage")
+    bob.git("team", "commit", "-q", "-m", "wins and usage")
+    bob.ok("push")
+    assert alice.ok("pull").stdout.strip() == "team: 2 wins, 1 usage file"
+    assert alice.ok("pull").stdout.strip() == "team: up to date"
+
+
+def test_pull_of_a_merge_that_changes_no_file_says_commits_arrived(tmp_path: Path, alice: User,
+                                                                   bob: User):
+    conflict_on_disk_check(tmp_path, alice, bob)
+    alice.ok("resolve", "disk-check", "--keep", "theirs")  # the merge's tree is bob's own
+    before = bob.git("team", "rev-parse", "HEAD")
+    assert bob.ok("pull").stdout.strip() == "team: 2 commits, no recipe changes"
+    assert bob.git("team", "rev-parse", "HEAD") != before
+    assert bob.ok("pull").stdout.strip() == "team: up to date"
+
+
+def test_pull_after_the_remote_was_rewritten_reports_what_arrived(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one"),
+                                          "README.md": "Team.\n"})
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(bare), str(other))
+    ident = ("-c", "user.name=carol", "-c", "user.email=c@x")
+    (other / "ops" / "b-two.yaml").write_text(recipe_yaml("b-two"))
+    git(other, "add", "ops/b-two.yaml")
+    git(other, *ident, "commit", "-qm", "b-two")
+    git(other, "push", "-q", "origin", "HEAD:main")
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    alice.ok("add", "--file", "-", input=recipe_yaml("c-three"))
+    # The remote is rewritten: carol's commit is replaced by one that only edits the README.
+    git(other, "reset", "-q", "--hard", "HEAD~1")
+    (other / "README.md").write_text("Team, rewritten.\n")
+    git(other, *ident, "commit", "-qam", "README")
+    git(other, "push", "-q", "--force", "origin", "HEAD:main")
+
+    report = json.loads(alice.ok("pull", "--json").stdout)[0]
+    assert report["how"] == "rebase"
+    assert report["incoming"] == 1
+    assert report["files"] == ["README.md"]
+    assert report["new"] == report["updated"] == report["removed"] == []
+    assert (alice.collection("team") / "README.md").read_text() == "Team, rewritten.\n"
+    assert_clean(alice, "team")
+
+
+def test_tracked_in_head_tells_committed_from_staged_files(tmp_path: Path):
+    from promptlib import gitops
+
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "--initial-branch=main", str(repo))
+    assert not gitops.tracked_in_head(repo, "a.yaml")  # unborn HEAD
+    for relpath in ("a.yaml", "ops/b.yaml", "-p", "--output=x"):
+        (repo / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (repo / relpath).write_text("x\n")
+    git(repo, "add", "--", "a.yaml", "ops/b.yaml", "-p", "--output=x")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "one")
+    (repo / "staged.yaml").write_text("s\n")
+    git(repo, "add", "staged.yaml")
+    for relpath in ("a.yaml", "ops/b.yaml", "-p", "--output=x"):
+        assert gitops.tracked_in_head(repo, relpath), relpath
+    for relpath in ("staged.yaml", "nosuch.yaml", "ops", "", "/a.yaml", "./a.yaml",
+                    "ops/../a.yaml", "../repo/a.yaml", "a.yaml\n"):
+        assert not gitops.tracked_in_head(repo, relpath), relpath
+    assert not (repo / "x").exists()
+
+
+def test_recover_unstages_a_file_staged_and_then_deleted(tmp_path: Path, alice: User):
+    """What a killed `add` leaves (staged, never committed), once the file is deleted: it no
+    longer breaks the next commit."""
+    from promptlib import gitops_history
+
+    bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    coll = alice.collection("team")
+    (coll / "ops" / "half.yaml").write_text(recipe_yaml("half"))
+    (coll / "ops" / "kept.yaml").write_text(recipe_yaml("kept"))
+    alice.git("team", "add", "ops/half.yaml", "ops/kept.yaml")
+    (coll / "ops" / "half.yaml").unlink()
+    edit_file(alice, "team", "ops/a-one.yaml", "is full.", "is very full.")
+    alice.git("team", "add", "ops/a-one.yaml")
+    (coll / "ops" / "a-one.yaml").unlink()  # a committed file: staged change, then deleted
+
+    done = gitops_history.recover(coll)
+    assert done == ["unstaged ops/half.yaml (staged, never committed, no longer on disk)"]
+    status = alice.git("team", "status", "--porcelain")
+    assert "half.yaml" not in status
+    assert "A  ops/kept.yaml" in status  # still on disk: untouched
+    assert "MD ops/a-one.yaml" in status  # HEAD holds it: untouched
+    assert gitops_history.recover(coll) == []
+
+
+def test_pull_after_a_staged_file_was_deleted_goes_through(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
+    alice.ok("init", "--from", str(bare), "--name", "team")
+    coll = alice.collection("team")
+    (coll / "ops" / "half.yaml").write_text(recipe_yaml("half"))
+    alice.git("team", "add", "ops/half.yaml")
+    (coll / "ops" / "half.yaml").unlink()
+    alice.ok("pull")
+    alice.ok("push")
+    assert_clean(alice, "team")
+    assert "ops/half.yaml" not in git(bare, "ls-tree", "-r", "--name-only", "main")

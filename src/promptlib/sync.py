@@ -18,12 +18,15 @@ returns reports or raises a PromptlibError; the CLI prints.
    remote (a merge instead when the local side already holds a merge, which a rebase would
    flatten, or when both sides touched a file and ended up with the same content). A file both
    sides changed stops it before it starts: see `sync_resolve`.
-4. Report what changed, by recipe name: new, updated, removed — and every file in the new tree
-   that is not a valid recipe (a symlink, invalid YAML, a name that breaks the rules), which is
-   warned about and never followed or read through.
+4. Report what changed, by recipe name: new, updated, removed; the other files that arrived
+   (wins, usage counts, anything else) by path; how many commits came in (so a pull that moved
+   HEAD is never "up to date"); and every changed file that is not a valid recipe (a symlink,
+   invalid YAML, a name that breaks the rules) as a problem — warned about, never counted as a
+   recipe, never followed or read through.
 
 **Push** = commit hand edits, fetch, integrate as pull does (a conflict stops it, exit 5), scan
-every file version the outgoing commits add for credentials (exit 4, naming recipe and line),
+every text file version the outgoing commits add — recipes and every other file — for
+credentials (exit 4, naming the file, line and commit),
 then `git push` of HEAD. If the remote moved in between, it is rejected, integrated and retried.
 A push killed halfway is safe to retry: the remote either has the commits (the retry finds
 nothing to send) or does not (the retry sends them).
@@ -38,13 +41,17 @@ from pathlib import Path
 
 from promptlib import gitops, gitops_history, gitops_remote, metrics, store
 from promptlib.errors import InvalidError, PromptlibError, SecretFoundError
-from promptlib.recipe import check_name
+from promptlib.recipe import check_name, is_valid_name
 from promptlib.store import Collection, RecipeFile
 from promptlib.sync_report import SyncReport, record_sync
-from promptlib.sync_resolve import entry_sha, find_conflicts, record_conflict, settled
-from promptlib.sync_tree import commit_hand_edits, is_recipe_path, tree_problems
+from promptlib.sync_resolve import find_conflicts, record_conflict, settled
+from promptlib.sync_tree import check_tree, commit_hand_edits, is_recipe_path, printable
 
 PUSH_ATTEMPTS = 3
+# What push scans of each outgoing file for credentials: the first SCAN_BYTES of it, unless a NUL
+# byte among the first BINARY_PROBE says it is binary (git's own test).
+SCAN_BYTES = 1 << 20
+BINARY_PROBE = 8000
 
 
 def targets(names: Sequence[str] = ()) -> list[Collection]:
@@ -116,7 +123,7 @@ def _integrate(coll: Collection, report: SyncReport) -> None:
         record_sync(coll.name)
         return
     ahead, behind = gitops_history.ahead_behind(path, upstream, head)
-    if behind == 0:
+    if behind == 0:  # HEAD stays where it is
         report.how = report.how or "up-to-date"
         settled(coll)
         record_sync(coll.name)
@@ -137,7 +144,7 @@ def _integrate(coll: Collection, report: SyncReport) -> None:
         if stuck:
             record_conflict(coll, report, head, upstream, stuck)
             return
-    _report_changes(coll, report, head, gitops_history.rev(path, "HEAD"))
+    _report_changes(coll, report, head, gitops_history.rev(path, "HEAD"), behind)
     settled(coll)
     record_sync(coll.name)
 
@@ -146,23 +153,37 @@ def merge_message(path: Path) -> str:
     return f"Merge {gitops_remote.REMOTE}/{gitops_history.branch(path)}"
 
 
-def _report_changes(coll: Collection, report: SyncReport, old: str | None, new: str | None
-                    ) -> None:
+def _report_changes(coll: Collection, report: SyncReport, old: str | None, new: str | None,
+                    commits: int) -> None:
+    """Add what moving HEAD from `old` to `new` (`commits` commits arrived) brought in: recipes
+    by name, other files by path, and every file that is not a usable recipe as a problem —
+    never as a new or updated recipe."""
+    if new is None or old == new:
+        return
+    report.incoming += commits
+    changed = gitops_history.changes(coll.path, old, new)
+    valid, problems = check_tree(coll, [p for letter, p in changed if letter != "D"])
+    usable, bad = set(valid), {relpath for relpath, _ in problems}
     added: set[str] = set()
     gone: set[str] = set()
     modified: set[str] = set()
-    touched = []
-    for letter, relpath in gitops_history.changes(coll.path, old, new):
-        touched.append(relpath)
-        if not is_recipe_path(relpath):
+    files: set[str] = set()
+    for letter, relpath in changed:
+        if relpath in bad:
             continue
         name = Path(relpath).stem
-        {"A": added, "D": gone}.get(letter, modified).add(name)
+        if letter == "D" and is_recipe_path(relpath) and is_valid_name(name):
+            gone.add(name)
+        elif relpath in usable:
+            (added if letter == "A" else modified).add(name)
+        else:
+            files.add(relpath)
     moved = added & gone  # a recipe that changed folder is updated, not new and removed
     report.new = sorted(set(report.new) | (added - gone))
     report.updated = sorted(set(report.updated) | modified | moved)
     report.removed = sorted(set(report.removed) | (gone - added))
-    report.problems = sorted(set(report.problems) | set(tree_problems(coll, touched)))
+    report.files = sorted(set(report.files) | files)
+    report.problems = sorted(set(report.problems) | {message for _, message in problems})
 
 
 # --- push -----------------------------------------------------------------------------------------
@@ -193,27 +214,35 @@ def _push_locked(coll: Collection, report: SyncReport) -> None:
 
 
 def refuse_outgoing_secrets(coll: Collection, upstream: str | None) -> None:
-    """SecretFoundError (exit 4) naming recipe and line if any recipe version a push would
-    publish — the final one or one in between — holds a credential."""
+    """SecretFoundError (exit 4) naming file, line and commit if any file version a push would
+    publish — the final one or one in between, a recipe or any other text file (wins, usage
+    counts, a README) — holds a credential. A binary file (a NUL byte in its first
+    `BINARY_PROBE` bytes, as git decides) is skipped; a big one is scanned in its first
+    `SCAN_BYTES`."""
     from promptlib import redact
 
-    outgoing = [(c, p, sha) for c, p, sha in gitops_history.outgoing_blobs(coll.path, upstream)
-                if is_recipe_path(p)]
-    blobs = gitops_history.read_blobs(coll.path, [sha for _, _, sha in outgoing])
-    current = gitops_history.tree_entries(coll.path, "HEAD")
+    outgoing = gitops_history.outgoing_blobs(coll.path, upstream)
+    heads = gitops_history.read_blob_heads(coll.path, [sha for _, _, sha in outgoing],
+                                           SCAN_BYTES)
     found = []
     for commit, relpath, sha in outgoing:
-        text = blobs.get(sha, b"").decode("utf-8", errors="replace")
+        data = heads.get(sha, (b"", 0))[0]
+        if b"\0" in data[:BINARY_PROBE]:
+            continue
+        text = data.decode("utf-8", errors="replace")
         for finding in redact.find_secrets(text):
-            where = f"{coll.name}/{Path(relpath).stem} ({relpath}:{finding.line})"
-            if entry_sha(current.get(relpath)) != sha:
-                where += f" in commit {commit[:10]}"
-            found.append(f"{where}: looks like a credential ({finding.kind})")
+            if is_recipe_path(relpath):
+                where = f"{coll.name}/{Path(relpath).stem} ({relpath}:{finding.line})"
+            else:
+                where = f"{coll.name}/{relpath}:{finding.line}"
+            found.append(f"{printable(where)} in commit {commit[:10]}: looks like a credential "
+                         f"({finding.kind})")
     if found:
         raise SecretFoundError(
             "refusing to push: " + "; ".join(dict.fromkeys(found)),
-            hint="remove it with `promptlib edit NAME` (a credential in an older unpushed commit "
-                 "needs that commit rewritten, e.g. `git rebase -i`), then push again")
+            hint="remove it (`promptlib edit NAME` for a recipe; edit and commit any other "
+                 "file) — a credential in an older unpushed commit needs that commit rewritten, "
+                 "e.g. `git rebase -i` — then push again")
 
 
 # --- share ----------------------------------------------------------------------------------------

@@ -52,6 +52,8 @@ class SyncReport:
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # other files that arrived: wins, usage, …
+    incoming: int = 0  # commits the remote brought in (HEAD moved)
     problems: list[str] = field(default_factory=list)  # files in the tree that are not recipes
     conflicts: list[Conflict] = field(default_factory=list)
     pushed: int = 0  # commits sent
@@ -59,13 +61,23 @@ class SyncReport:
 
     @property
     def changed(self) -> bool:
+        """Whether any recipe arrived, changed or went."""
         return bool(self.new or self.updated or self.removed)
+
+    def file_counts(self) -> dict[str, int]:
+        """The other files that arrived, counted by kind: `wins`, `usage`, `other`."""
+        counts = {"wins": 0, "usage": 0, "other": 0}
+        for relpath in self.files:
+            top = relpath.split("/", 1)[0] if "/" in relpath else ""
+            counts[top if top in ("wins", "usage") else "other"] += 1
+        return counts
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "collection": self.collection, "url": self.url, "how": self.how,
             "committed": self.committed, "new": self.new, "updated": self.updated,
-            "removed": self.removed, "problems": self.problems,
+            "removed": self.removed, "files": self.files, "incoming": self.incoming,
+            "problems": self.problems,
             "conflicts": [c.to_dict() for c in self.conflicts], "pushed": self.pushed,
             "error": None if self.error is None else {"message": self.error.message,
                                                       "exit_code": self.error.exit_code},

@@ -110,13 +110,36 @@ def settled(coll: Collection) -> None:
 
 
 @dataclass(frozen=True)
+class Settled:
+    """How the merge settled one conflict: its decision, and for `both` where theirs went."""
+
+    conflict: Conflict  # `decided` holds the kept side
+    copy: str | None = None  # `both`: the id (or path) theirs is kept under; None: no copy made
+
+    @property
+    def keep(self) -> str:
+        return self.conflict.decided or ""
+
+
+@dataclass(frozen=True)
 class ResolveResult:
-    conflict: Conflict
+    conflict: Conflict  # the one this `resolve` named, with its decision
     keep: str
     settled: bool  # all conflicts of the collection decided and merged
-    remaining: list[Conflict]
-    added: str | None  # `both`: where theirs was kept
+    remaining: list[Conflict]  # still open when not settled
+    merged: list[Settled]  # when settled: every conflict the merge settled, this one included
     report: SyncReport | None  # the push after the merge
+
+    @property
+    def this(self) -> Settled | None:
+        """How the merge settled the conflict this `resolve` named (None: not merged yet)."""
+        return next((s for s in self.merged if s.conflict.relpath == self.conflict.relpath),
+                    None)
+
+    @property
+    def copies(self) -> list[str]:
+        """Every copy of theirs the merge made (`both`), in conflict order."""
+        return [s.copy for s in self.merged if s.copy]
 
 
 def pending_conflicts(names: Sequence[str] = ()) -> list[Conflict]:
@@ -173,24 +196,27 @@ def resolve(ref: str, keep: str) -> ResolveResult:
         open_ = [Conflict(coll.name, p) for p in paths if p not in valid]
         conflict = Conflict(coll.name, first.relpath, keep)
         if open_:
-            return ResolveResult(conflict, keep, False, open_, None, None)
-        contents, added = _resolution(coll, head, upstream, valid, mine, theirs)
+            return ResolveResult(conflict, keep, False, open_, [], None)
+        contents, copies = _resolution(coll, head, upstream, valid, mine, theirs)
         summary = ", ".join(f"{Conflict(coll.name, p).name} (kept {k})"
                             for p, k in sorted(valid.items()))
         gitops_history.merge_resolved(path, upstream,
                                       f"{sync.merge_message(path)}: resolve {summary}", contents)
         settled(coll)
+        merged = [Settled(Conflict(coll.name, p, k), copies.get(p)) for p, k in valid.items()]
         report = sync.sync_collections([coll], push=True)[0]
-    return ResolveResult(conflict, keep, True, [], added, report)
+    return ResolveResult(conflict, keep, True, [], merged, report)
 
 
 def _resolution(coll: Collection, head: str, upstream: str, decisions: dict[str, str],
-                mine: Entries, theirs: Entries) -> tuple[dict[str, bytes | None], str | None]:
-    """The exact content of every conflicting file after the merge (None: deleted)."""
+                mine: Entries, theirs: Entries
+                ) -> tuple[dict[str, bytes | None], dict[str, str]]:
+    """The exact content of every conflicting file after the merge (None: deleted), and for
+    each `both` decision that made a copy of theirs: conflicting relpath → the copy's id."""
     path = coll.path
     taken = set(mine) | set(theirs)
     contents: dict[str, bytes | None] = {}
-    added = None
+    copies: dict[str, str] = {}
     for relpath, keep in decisions.items():
         ours_data = gitops_history.blob_at(path, head, relpath)
         theirs_data = gitops_history.blob_at(path, upstream, relpath)
@@ -202,8 +228,8 @@ def _resolution(coll: Collection, head: str, upstream: str, decisions: dict[str,
             copy, data = _theirs_copy(relpath, theirs_data, taken)
             taken.add(copy)
             contents[copy] = data
-            added = f"{coll.name}/{Conflict(coll.name, copy).name}"
-    return contents, added
+            copies[relpath] = Conflict(coll.name, copy).id
+    return contents, copies
 
 
 def _theirs_copy(relpath: str, data: bytes, taken: set[str]) -> tuple[str, bytes]:

@@ -44,7 +44,15 @@ def tree_problems(coll: Collection, relpaths: Iterable[str] | None = None) -> li
 
 def inspect_tree(coll: Collection, relpaths: Iterable[str] | None = None
                  ) -> tuple[int, list[str]]:
-    """(valid recipes, problems) among the files of HEAD (or just `relpaths`).
+    """(valid recipes, problems) among the files of HEAD (or just `relpaths`)."""
+    valid, problems = check_tree(coll, relpaths)
+    return len(valid), [message for _, message in problems]
+
+
+def check_tree(coll: Collection, relpaths: Iterable[str] | None = None
+               ) -> tuple[list[str], list[tuple[str, str]]]:
+    """(relpaths of the valid recipes, (relpath, problem) for each file that is not usable)
+    among the files of HEAD (or just `relpaths`; a path HEAD does not hold is left out).
 
     Works from git's own record of each file: a symlink is named as one and never opened (with
     core.symlinks=false it is checked out as a small plain file holding its target); the others
@@ -52,30 +60,35 @@ def inspect_tree(coll: Collection, relpaths: Iterable[str] | None = None
     """
     head = gitops_history.rev(coll.path, "HEAD")
     if head is None:
-        return 0, []
+        return [], []
     entries = gitops_history.tree_entries(coll.path, head)
     wanted = sorted(entries) if relpaths is None else sorted(set(relpaths) & entries.keys())
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     loaded: list[tuple[str, Any]] = []
     for relpath in wanted:
         mode, _ = entries[relpath]
         where = f"{coll.name}/{relpath}"
         if mode == SYMLINK_MODE:
-            problems.append(f"{where}: a symlink in the repository; promptlib never follows it")
+            problems.append((relpath, f"{where}: a symlink in the repository; promptlib never "
+                                      "follows it"))
             continue
         if not is_recipe_path(relpath):
             continue
         stem = Path(relpath).stem
         if not is_valid_name(stem):
-            problems.append(f"{where}: {_quoted(stem)} breaks the name rule (1-64 lowercase "
-                            "letters, digits and inner hyphens); skipped")
+            problems.append((relpath, f"{where}: {_quoted(stem)} breaks the name rule (1-64 "
+                                      "lowercase letters, digits and inner hyphens); skipped"))
             continue
         try:
-            loaded.append((where, store.read(RecipeFile(coll.name, coll.path, relpath))))
+            loaded.append((relpath, store.read(RecipeFile(coll.name, coll.path, relpath))))
         except RecipeError as exc:
-            problems.append(str(exc))
-    bad_templates = _template_problems(loaded)
-    return len(loaded) - len(bad_templates), [printable(p) for p in problems + bad_templates]
+            problems.append((relpath, str(exc)))
+    where_of = {f"{coll.name}/{relpath}": relpath for relpath, _ in loaded}
+    bad_templates = [(where_of[where], message) for where, message in _template_problems(
+        [(f"{coll.name}/{relpath}", recipe) for relpath, recipe in loaded])]
+    bad = {relpath for relpath, _ in bad_templates}
+    valid = [relpath for relpath, _ in loaded if relpath not in bad]
+    return valid, [(relpath, printable(message)) for relpath, message in problems + bad_templates]
 
 
 def printable(text: str) -> str:
@@ -89,20 +102,21 @@ def _quoted(name: str) -> str:
     return "'" + name.encode("unicode_escape").decode("ascii").replace("'", "\\'") + "'"
 
 
-def _template_problems(loaded: Sequence[tuple[str, Any]]) -> list[str]:
-    """Analyse every template in one bounded worker (a hostile one fails alone, fast)."""
+def _template_problems(loaded: Sequence[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """Analyse every template in one bounded worker (a hostile one fails alone, fast):
+    (where, problem) for each recipe whose template does not pass."""
     from promptlib import sandbox
 
     problems = []
     analyses = sandbox.check_templates([recipe.template for _, recipe in loaded])
     for (where, recipe), used in zip(loaded, analyses, strict=True):
         if isinstance(used, Exception):
-            problems.append(f"{where}: template: {used}")
+            problems.append((where, f"{where}: template: {used}"))
             continue
         try:
             recipe.check_variables_used(used)
         except RecipeError as exc:
-            problems.append(str(exc.at(where)))
+            problems.append((where, str(exc.at(where))))
     return problems
 
 
@@ -142,7 +156,7 @@ def commit_hand_edits(coll: Collection) -> list[str]:
             continue
         for finding in redact.find_secrets(data.decode("utf-8", errors="replace")):
             problems.append(f"{where}:{finding.line}: looks like a credential ({finding.kind})")
-    problems += _template_problems(loaded)
+    problems += [message for _, message in _template_problems(loaded)]
     if problems:
         raise InvalidError(
             f"{coll.name}: hand edits that do not validate:\n  "

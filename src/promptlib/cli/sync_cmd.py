@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,6 +14,7 @@ from promptlib.cli.app import app
 
 if TYPE_CHECKING:
     from promptlib.sync_report import Conflict, SyncReport
+    from promptlib.sync_resolve import Settled
 
 TeamsArg = Annotated[list[str] | None, typer.Argument(help="Collections to sync (default: every "
                                                       "collection with a remote).")]
@@ -25,8 +27,14 @@ def _names(label: str, names: Sequence[str]) -> str:
     return f"{len(names)} {label} ({listed})"
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def summary(report: SyncReport) -> str:
-    """`sre: 3 new (disk-full-triage, …), 2 updated (…), 1 removed (…), pushed 2 commits`."""
+    """`sre: 3 new (disk-full-triage, …), 2 updated (…), 1 removed (…), 2 wins, 1 usage file,
+    pushed 2 commits` — or `sre: 4 commits, no recipe changes`; `up to date` only when nothing
+    came in."""
     parts = []
     if report.new:
         parts.append(_names("new", report.new))
@@ -34,8 +42,15 @@ def summary(report: SyncReport) -> str:
         parts.append(_names("updated", report.updated))
     if report.removed:
         parts.append(_names("removed", report.removed))
+    counts = report.file_counts()
+    for kind, one, many in (("wins", "win", "wins"), ("usage", "usage file", "usage files"),
+                            ("other", "other file", "other files")):
+        if counts[kind]:
+            parts.append(_count(counts[kind], one, many))
+    if report.incoming and not parts:
+        parts.append(_count(report.incoming, "commit", "commits") + ", no recipe changes")
     if report.pushed:
-        parts.append(f"pushed {report.pushed} commit{'s' if report.pushed != 1 else ''}")
+        parts.append(f"pushed {_count(report.pushed, 'commit', 'commits')}")
     if not parts:
         parts.append("remote is empty" if report.how == "empty-remote" else "up to date")
     return f"{report.collection}: " + ", ".join(parts)
@@ -126,26 +141,52 @@ def share(
         _finish([result.report], False, "push")
 
 
+class Keep(StrEnum):
+    """`resolve --keep`: a Click choice, so a bad value is a usage error (exit 2)."""
+
+    mine = "mine"
+    theirs = "theirs"
+    both = "both"
+
+
+def kept(settled: Settled) -> str:
+    """`kept mine` / `kept both; theirs is now sre/x-theirs`: what the merge did to one file."""
+    if settled.keep != "both":
+        return f"kept {settled.keep}"
+    if settled.copy:
+        return f"kept both; theirs is now {settled.copy}"
+    return "kept both; theirs had deleted it, so there was nothing to copy"
+
+
 @app.command()
 def resolve(
     name: Annotated[str, typer.Argument(help="The conflicting recipe (name or collection/name).")],
-    keep: Annotated[str, typer.Option("--keep", help="mine: your version; theirs: the remote's; "
-                                      "both: yours, plus theirs as NAME-theirs.",
-                                      case_sensitive=False)],
+    keep: Annotated[Keep, typer.Option("--keep", help="mine: your version; theirs: the "
+                                       "remote's; both: yours, plus theirs as NAME-theirs.",
+                                       case_sensitive=False)],
 ) -> None:
     """Settle a sync conflict on one recipe; merges and pushes once none is left open."""
     from promptlib import sync_resolve
 
-    result = sync_resolve.resolve(name, keep.lower())
+    result = sync_resolve.resolve(name, keep.value)
     conflict = result.conflict
     if not result.settled:
-        console.success(f"recorded: keep {result.keep} for {conflict.id}")
+        console.success(f"recorded: keep {result.keep} for {conflict.id}"
+                        + (" (theirs is copied beside it once every conflict is settled)"
+                           if result.keep == "both" else ""))
         console.info("still to settle:")
         for other in result.remaining:
             console.info(f"  {other.name}  {resolve_command(other, set())}")
         return
-    console.success(f"resolved {conflict.id}: kept {result.keep}"
-                    + (f"; theirs is now {result.added}" if result.added else "")
-                    + "; merged with the remote")
+    this = result.this
+    console.success(f"resolved {conflict.id}: {kept(this) if this else f'kept {result.keep}'}"
+                    "; merged with the remote")
+    others = [s for s in result.merged if s is not this]
+    if others:
+        n = len(result.merged)
+        console.info(f"the merge settled {n} conflicts in {conflict.collection}:")
+        width = max(len(s.conflict.name) for s in result.merged)
+        for settled in result.merged:
+            console.info(f"  {settled.conflict.name.ljust(width)}  {kept(settled)}")
     if result.report is not None:
         _finish([result.report], False, "push")
