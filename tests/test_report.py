@@ -372,3 +372,83 @@ def test_a_shared_from_with_control_characters_is_shown_on_one_line(built: dict[
                 "Share evil")
     shares = report_json(cli)["sharing"]["shares"]
     assert shares[-1]["shared_from"] == "sre/ [2J evil"
+
+
+# --- the window follows the data, not the date typed ---------------------------------------------
+
+
+def test_an_early_since_starts_at_the_first_event(built: dict[str, Path], cli: Cli) -> None:
+    doc = json.loads(cli("report", "--json", "--since", "0001-01-01", "--until", UNTIL).stdout)
+    # The first event in range: bob adds disk-full on 2024-03-20 (W12).
+    assert doc["periods"] == [f"2024-W{w}" for w in range(12, 22)]
+    assert doc["since"] == "0001-01-01"
+    wide = json.loads(cli("report", "--json", "--since", "2024-03-01", "--until", UNTIL).stdout)
+    for section in ("adoption", "sharing", "roi"):
+        assert doc[section]["per_period"] == wide[section]["per_period"][-10:]
+    months = json.loads(cli("report", "--json", "--since", "0001-01-01", "--until", UNTIL,
+                            "--by", "month").stdout)
+    assert months["periods"] == ["2024-03", "2024-04", "2024-05"]
+    table = cli("report", "--since", "0001-01-01", "--until", UNTIL)
+    assert table.exit_code == 0
+    assert len(table.stdout.splitlines()) < 120
+    assert "0001-W01" not in table.stdout
+
+
+def test_an_early_since_on_a_home_with_no_events_costs_one_period(cli: Cli) -> None:
+    assert cli("init", "--empty").exit_code == 0
+    doc = json.loads(cli("report", "--json", "--since", "0001-01-01", "--until", UNTIL).stdout)
+    assert doc["periods"] == ["2024-W21"]
+    assert doc["previous_period"] is None
+    assert doc["roi"]["trend"]["minutes"] == {"current": 0, "previous": 0, "change": 0}
+
+
+def test_a_far_until_ends_at_today_or_the_last_event(built: dict[str, Path]) -> None:
+    doc = report.build("2024-05-01", "9999-12-31", "week", today=report.parse_day(
+        "2024-05-26", "--until")).doc
+    assert doc["periods"] == ["2024-W18", "2024-W19", "2024-W20", "2024-W21"]
+    assert doc["until"] == "9999-12-31"
+    # A win dated after "today" (a clock ahead) still gets its period.
+    (built["sre"] / "wins" / "ahead.yaml").write_text(
+        "recipe: sre/log-triage\nminutes: 5\nat: '2024-06-12T10:00:00+00:00'\n")
+    doc = report.build("2024-05-01", "9999-12-31", "week", today=report.parse_day(
+        "2024-05-26", "--until")).doc
+    assert doc["periods"][-1] == "2024-W24"
+    assert doc["roi"]["trend"]["minutes"]["current"] == 5
+
+
+@pytest.mark.parametrize("args", [
+    ["--until", "9999-12-31"], ["--until", "9999-12-31", "--by", "month"],
+    ["--until", "0001-01-03"], ["--until", "0001-01-03", "--by", "month"],
+    ["--since", "0001-01-01", "--until", "0001-01-01"], ["--since", "9999-12-31"],
+    ["--since", "9999-12-31", "--until", "9999-12-31", "--by", "month"],
+])
+def test_dates_at_the_ends_of_the_calendar_never_crash(cli: Cli, args: list[str]) -> None:
+    assert cli("init", "--empty").exit_code == 0
+    for extra in (["--json"], []):
+        result = cli("report", *args, *extra)
+        assert result.exit_code in (0, 4), result.output
+        if result.exit_code == 0 and extra:
+            assert 1 <= len(json.loads(result.stdout)["periods"]) <= report.DEFAULT_PERIODS
+
+
+@pytest.mark.parametrize("option", ["--since", "--until"])
+@pytest.mark.parametrize("value", ["", " ", "2024-5-1", "20240501", "2024-W18-1", "2024-05",
+                                   "0000-01-01", "10000-01-01", "2024-02-30", "today",
+                                   "2024-05-01T10:00"])
+def test_report_dates_that_do_not_parse_exit_4_naming_the_option(cli: Cli, option: str,
+                                                                  value: str) -> None:
+    result = cli("report", "--json", option, value)
+    assert result.exit_code == 4, result.output
+    assert result.stdout == ""
+    assert f"bad {option} date" in result.stderr
+
+
+def test_a_window_longer_than_max_periods_is_refused(built: dict[str, Path], cli: Cli,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "MAX_PERIODS", 5)
+    result = cli("report", "--json", "--since", "0001-01-01", "--until", UNTIL)
+    assert result.exit_code == 4
+    assert "--since" in result.stderr
+    assert result.stdout == ""
+    assert cli("report", "--json", "--since", "0001-01-01", "--until", UNTIL,
+               "--by", "month").exit_code == 0

@@ -52,7 +52,8 @@ def win(
 @app.command()
 def report(
     since: Annotated[str | None, typer.Option("--since", metavar="DATE", help="First day "
-                                              "(YYYY-MM-DD; default: 12 periods ago).")] = None,
+                                              "(YYYY-MM-DD; default: 12 periods ago); the "
+                                              "periods start at the first with data.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="DATE", help="Last day "
                                               "(YYYY-MM-DD; default: today).")] = None,
     by: Annotated[Period, typer.Option("--by", help="Group by ISO week or by "
