@@ -15,6 +15,7 @@ import subprocess
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -202,3 +203,61 @@ def test_page_for_an_empty_report_says_so(monkeypatch: pytest.MonkeyPatch) -> No
     assert text.count("none in this window") == 7  # every per-period chart
     assert "Best notes" not in text
 
+
+
+# --- where the page is written --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_html_into_a_missing_folder_is_refused_and_creates_nothing(
+        cli: Callable[..., Any], tmp_path: Path, as_json: bool) -> None:
+    missing = tmp_path / "nonexistent" / "dir"
+    result = cli("report", *(["--json"] if as_json else []), "--html", str(missing / "x.html"))
+    assert result.exit_code == 4, result.output
+    assert f"no folder {missing}" in result.stderr
+    assert "wrote" not in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_html_into_a_file_as_folder_is_refused(cli: Callable[..., Any], tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("x")
+    result = cli("report", "--html", str(tmp_path / "plain" / "x.html"))
+    assert result.exit_code == 4
+    assert f"{tmp_path / 'plain'} is not a folder" in result.stderr
+
+
+def test_write_never_makes_folders(tmp_path: Path) -> None:
+    from promptlib import report
+    from promptlib.errors import InvalidError
+
+    doc = report.build(until="2024-05-26").doc
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(InvalidError):
+        report_html.write(doc, out / "a" / "b.html")
+    assert list(out.iterdir()) == []
+
+
+def test_html_replaces_a_page_atomically_and_leaves_no_temp_file(cli: Callable[..., Any],
+                                                                 tmp_path: Path) -> None:
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    out = tmp_path / "report.html"
+    out.write_text("old page")
+    before = out.stat().st_ino
+    link = tmp_path / "hardlink.html"
+    os.link(out, link)  # a rename leaves the old inode (and so this link) untouched
+    result = cli("report", "--until", "2024-05-26", "--html", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert out.stat().st_ino != before
+    assert link.read_text() == "old page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hardlink.html", "report.html"]
+    assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    # A failed write (the target is a folder) leaves no temp file behind either.
+    (tmp_path / "taken.html").mkdir()
+    assert cli("report", "--until", "2024-05-26", "--html",
+               str(tmp_path / "taken.html")).exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hardlink.html", "report.html",
+                                                          "taken.html"]

@@ -37,21 +37,57 @@ table{border-collapse:collapse;margin:6px 0}td,th{padding:3px 12px 3px 0;text-al
 """
 
 
-def write(doc: dict[str, Any], path: Path) -> None:
-    """Write the page atomically, readable as any file the user makes (umask applies)."""
-    import os
+def target(path: Path) -> Path:
+    """The file `path` names, absolute, once its folder is known to exist: no folder is ever
+    created (a typo in a path must not leave a tree of folders behind). InvalidError if not."""
+    from promptlib.errors import InvalidError
 
-    from promptlib import store
+    try:
+        full = path.expanduser().absolute()
+    except RuntimeError:  # `~nosuchuser/…`
+        full = path.absolute()
+    folder = full.parent
+    if not folder.is_dir():
+        why = f"{folder} is not a folder" if folder.exists() else f"no folder {folder}"
+        raise InvalidError(f"cannot write {path}: {why}",
+                           hint="create the folder first, or write the page somewhere else")
+    return full
+
+
+def write(doc: dict[str, Any], path: Path) -> None:
+    """Write the page atomically — a temp file in the same folder, renamed over the target, so
+    a reader sees the old page or the new, never half — readable as any file the user makes
+    (umask applies). The folder must exist (see `target`)."""
+    import contextlib
+    import os
+    import tempfile
+
     from promptlib.errors import PromptlibError
 
-    target = path.expanduser().absolute()
+    full = target(path)
+    data = page(doc).encode("utf-8")
+    umask = os.umask(0o022)
+    os.umask(umask)
     try:
-        store.write_atomic(target, page(doc).encode("utf-8"))
-        umask = os.umask(0o022)
-        os.umask(umask)
-        target.chmod(0o666 & ~umask)
+        fd, tmp = tempfile.mkstemp(prefix=f".{full.name}.", suffix=".tmp", dir=full.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fchmod(handle.fileno(), 0o666 & ~umask)
+                os.fsync(handle.fileno())
+            Path(tmp).replace(full)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise PromptlibError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with contextlib.suppress(OSError):  # the rename itself, durable
+        dir_fd = os.open(full.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def page(doc: dict[str, Any]) -> str:

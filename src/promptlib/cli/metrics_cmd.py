@@ -67,12 +67,14 @@ def report(
     """Adoption, peer sharing and time saved, per week or month, with the trend."""
     from promptlib import report as core
 
+    if html is not None:
+        from promptlib import report_html
+
+        report_html.target(html)  # a missing folder fails before the work, not after it
     result = core.build(since, until, by.value, team or [])
     for problem in result.problems:
         console.warn(f"skipped {problem}")
     if html is not None:
-        from promptlib import report_html
-
         report_html.write(result.doc, html)
         console.success(f"wrote {html}")
     if as_json:
