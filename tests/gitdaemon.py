@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import isolated_env
+from tests.conftest import isolated_env, write_tree
 
 LOOPBACK = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -114,13 +114,7 @@ def make_remote(root: Path, name: str, files: Mapping[str, str | bytes] | None =
     if files or symlinks:
         work = root / f".seed-{name}"
         git(root, "init", "--quiet", "--initial-branch=main", str(work))
-        for rel, content in (files or {}).items():
-            path = work / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
+        write_tree(work, files or {})
         for rel, target in (symlinks or {}).items():
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             (work / rel).symlink_to(target)
