@@ -87,9 +87,9 @@ def alice_and_bob(remote_url: str, alice: User, bob: User) -> None:
     bob.ok("init", "--from", remote_url, "--name", "team")
     add_disk_check(alice)
     pushed = alice.ok("push")
-    assert "team: pushed 1 commit" in pushed.stdout
+    assert "team: pushed 1 commit" in pushed.stderr
     pulled = bob.ok("pull")
-    assert pulled.stdout.strip() == "team: 1 new (disk-check)"
+    assert pulled.stderr.strip() == "team: 1 new (disk-check)"
 
 
 # --- the scenario from the issue ------------------------------------------------------------------
@@ -105,12 +105,12 @@ def run_scenario(remote_url: str, bare: Path, alice: User, bob: User) -> None:
     bob.extra_env.clear()
 
     bob_push = bob.ok("push")
-    assert "team: pushed 1 commit" in bob_push.stdout
+    assert "team: pushed 1 commit" in bob_push.stderr
 
     alice_push = alice.run("push")
     assert alice_push.returncode == 5, alice_push
-    assert "disk-check" in alice_push.stdout
-    assert "promptlib resolve disk-check --keep mine|theirs|both" in alice_push.stdout
+    assert "disk-check" in alice_push.stderr
+    assert "promptlib resolve disk-check --keep mine|theirs|both" in alice_push.stderr
     assert "sync conflict" in alice_push.stderr
     assert_clean(alice, "team")
     # Yours as it is; theirs retrievable.
@@ -122,7 +122,7 @@ def run_scenario(remote_url: str, bare: Path, alice: User, bob: User) -> None:
 
     resolved = alice.ok("resolve", "disk-check", "--keep", "mine")
     assert "resolved team/disk-check: kept mine" in resolved.stderr
-    assert "team: pushed" in resolved.stdout
+    assert "team: pushed" in resolved.stderr
     assert_clean(alice, "team")
     for sha in alice_commits + bob_commits:
         assert is_ancestor(bare, sha), sha
@@ -133,10 +133,10 @@ def run_scenario(remote_url: str, bare: Path, alice: User, bob: User) -> None:
     assert log[-1] == "alice: Merge origin/main: resolve disk-check (kept mine)"
 
     # bob catches up and both libraries agree.
-    assert "team: 1 updated (disk-check)" in bob.ok("pull").stdout
+    assert "team: 1 updated (disk-check)" in bob.ok("pull").stderr
     assert (bob.collection("team") / DISK).read_text() == (
         alice.collection("team") / DISK).read_text()
-    assert alice.ok("pull").stdout.strip() == "team: up to date"
+    assert alice.ok("pull").stderr.strip() == "team: up to date"
 
 
 def test_alice_and_bob_share_through_a_bare_repository(tmp_path: Path, alice: User, bob: User):
@@ -202,9 +202,9 @@ def test_every_conflict_is_named_and_each_needs_its_own_resolve(tmp_path: Path, 
 
     pulled = alice.run("pull")
     assert pulled.returncode == 5
-    assert "2 conflicts" in pulled.stdout
-    assert "promptlib resolve disk-check --keep mine|theirs|both" in pulled.stdout
-    assert "promptlib resolve oom-kill --keep mine|theirs|both" in pulled.stdout
+    assert "2 conflicts" in pulled.stderr
+    assert "promptlib resolve disk-check --keep mine|theirs|both" in pulled.stderr
+    assert "promptlib resolve oom-kill --keep mine|theirs|both" in pulled.stderr
 
     first = alice.ok("resolve", "oom-kill", "--keep", "theirs")
     assert "recorded: keep theirs for team/oom-kill" in first.stderr
@@ -212,7 +212,7 @@ def test_every_conflict_is_named_and_each_needs_its_own_resolve(tmp_path: Path, 
     assert git(bare, "log", "-1", "--format=%an", "main") == "bob"  # nothing pushed yet
     again = alice.run("pull")
     assert again.returncode == 5
-    assert "(recorded: keep theirs)" in again.stdout
+    assert "(recorded: keep theirs)" in again.stderr
 
     alice.ok("resolve", "disk-check", "--keep", "mine")
     assert "(bob)" in (alice.collection("team") / "incident-response/oom-kill.yaml").read_text()
@@ -247,7 +247,7 @@ def test_different_recipes_on_both_sides_rebase_without_a_merge(tmp_path: Path, 
     bob.ok("push")
     alice.ok("add", "--file", "-", input=recipe_yaml("cpu-spike"))
     pushed = alice.ok("push")
-    assert "team: 1 new (oom-kill), pushed 1 commit" in pushed.stdout
+    assert "team: 1 new (oom-kill), pushed 1 commit" in pushed.stderr
     assert remote_log(bare)[-2:] == ["bob: Add oom-kill: Triage a full disk",
                                      "alice: Add cpu-spike: Triage a full disk"]
     assert git(bare, "rev-list", "--merges", "main") == ""  # linear
@@ -268,7 +268,7 @@ def test_pull_reports_new_updated_and_removed_by_recipe(tmp_path: Path, alice: U
     alice_push = alice.ok("push")
     assert "committed your hand edits first (README.md, a-one, b-two, c-three)" in (
         alice_push.stderr)
-    assert bob.ok("pull").stdout.strip() == (
+    assert bob.ok("pull").stderr.strip() == (
         "team: 3 new (d-four, e-five, f-six), 2 updated (a-one, b-two), 1 removed (c-three), "
         "1 other file")
 
@@ -421,12 +421,12 @@ def test_a_push_killed_midway_is_retried_and_loses_nothing(daemon: GitDaemon, al
     assert_clean(bob, "team")
     retry = bob.ok("push")
     expected = "pushed 2 commits" if hook == "pre-receive" else "up to date"
-    assert expected in retry.stdout
+    assert expected in retry.stderr
     subjects = remote_log(bare)
     assert subjects.count("bob: Add one-more: Triage a full disk") == 1
     assert subjects.count("bob: Add two-more: Triage a full disk") == 1
     assert bob.git("team", "rev-parse", "HEAD") == git(bare, "rev-parse", "main")
-    assert "2 new (one-more, two-more)" in alice.ok("pull").stdout
+    assert "2 new (one-more, two-more)" in alice.ok("pull").stderr
 
 
 def test_push_when_the_remote_moved_pulls_first(daemon: GitDaemon, alice: User, bob: User):
@@ -436,7 +436,7 @@ def test_push_when_the_remote_moved_pulls_first(daemon: GitDaemon, alice: User, 
     alice.ok("push")
     bob.ok("add", "--file", "-", input=recipe_yaml("from-bob"))
     pushed = bob.ok("push")
-    assert "team: 1 new (from-alice), pushed 1 commit" in pushed.stdout
+    assert "team: 1 new (from-alice), pushed 1 commit" in pushed.stderr
     assert remote_log(bare)[-1] == "bob: Add from-bob: Triage a full disk"
 
 
@@ -458,7 +458,7 @@ def test_pull_of_hostile_content_warns_and_never_follows(tmp_path: Path, alice: 
     result = alice.run("pull")
     assert result.returncode == 0, result
     # Listed as problems, never as new recipes.
-    assert result.stdout.strip() == "team: 1 commit, no recipe changes"
+    assert result.stderr.splitlines()[0] == "team: 1 commit, no recipe changes"
     assert "team/leak.yaml: a symlink in the repository; promptlib never follows it" in (
         result.stderr)
     assert "team/ops/broken.yaml" in result.stderr
@@ -485,7 +485,7 @@ def test_share_copies_commits_and_pushes_with_shared_from(tmp_path: Path, alice:
 
     shared = alice.ok("share", "sre/disk-full", "--to", "support")
     assert "shared sre/disk-full → support/disk-full" in shared.stderr
-    assert "support: pushed 1 commit" in shared.stdout
+    assert "support: pushed 1 commit" in shared.stderr
     on_remote = git(support, "show", "main:incident-response/disk-full.yaml")
     assert "shared_from: sre/disk-full" in on_remote
     assert remote_log(support)[-1] == "alice: Share disk-full from sre/disk-full"
@@ -525,6 +525,53 @@ def test_share_while_the_team_is_unreachable_keeps_the_commit(daemon: GitDaemon,
     assert alice.git("sre", "log", "-1", "--format=%s") == "Share log-triage from local/log-triage"
 
 
+def test_sync_reports_are_messages_on_stderr_and_stdout_is_only_json(tmp_path: Path,
+                                                                       alice: User, bob: User):
+    """DESIGN §4: pull, push, share and resolve report on stderr; stdout is for --json alone."""
+    bare = make_remote(tmp_path, "team")
+    support = make_remote(tmp_path, "support")
+    for user in (alice, bob):
+        user.ok("init", "--from", str(bare), "--name", "team")
+    add_disk_check(alice)
+    alice.ok("add", "--file", "-", input=recipe_yaml("oom-kill"))
+    pushed = alice.ok("push")
+    assert (pushed.stdout, pushed.stderr) == ("", "team: pushed 2 commits\n")
+    pulled = bob.ok("pull")
+    assert (pulled.stdout, pulled.stderr) == ("", "team: 2 new (disk-check, oom-kill)\n")
+    for user in (alice, bob):
+        for relpath in (DISK, "incident-response/oom-kill.yaml"):
+            edit_file(user, "team", relpath, "is full.", f"is full ({user.name}).")
+    bob.ok("push")
+
+    as_json = alice.run("push", "--json")  # a conflict: exit 5, and still one JSON document
+    assert as_json.returncode == 5, as_json
+    [report] = json.loads(as_json.stdout)
+    assert [c["name"] for c in report["conflicts"]] == ["disk-check", "oom-kill"]
+    assert "sync conflict" in as_json.stderr
+    conflict = alice.run("pull")
+    assert conflict.returncode == 5, conflict
+    assert conflict.stdout == ""
+    assert "team: 2 conflicts — changed on both sides" in conflict.stderr
+    assert "promptlib resolve oom-kill --keep mine|theirs|both" in conflict.stderr
+
+    recorded = alice.ok("resolve", "oom-kill", "--keep", "theirs")
+    assert recorded.stdout == ""
+    assert "recorded: keep theirs for team/oom-kill" in recorded.stderr
+    resolved = alice.ok("resolve", "disk-check", "--keep", "mine")
+    assert resolved.stdout == ""
+    assert "resolved team/disk-check: kept mine; merged with the remote" in resolved.stderr
+    assert "team: pushed" in resolved.stderr
+
+    alice.ok("team", "add", "support", str(support))
+    shared = alice.ok("share", "team/disk-check", "--to", "support")
+    assert shared.stdout == ""
+    assert "shared team/disk-check → support/disk-check" in shared.stderr
+    assert "support: pushed 1 commit" in shared.stderr
+    quiet = alice.ok("pull")
+    assert quiet.stdout == ""
+    assert "team: up to date" in quiet.stderr
+
+
 def test_pull_and_push_without_any_remote_say_so(alice: User):
     result = alice.ok("pull")
     assert "no collection has a remote" in result.stderr
@@ -555,8 +602,8 @@ def test_a_file_that_is_not_a_recipe_conflicts_and_resolves_by_path(tmp_path: Pa
     bob.ok("push")
     pulled = alice.run("pull")
     assert pulled.returncode == 5
-    assert "promptlib resolve README.md --keep mine|theirs|both" in pulled.stdout
-    assert "promptlib resolve docs/guide.md --keep mine|theirs|both" in pulled.stdout
+    assert "promptlib resolve README.md --keep mine|theirs|both" in pulled.stderr
+    assert "promptlib resolve docs/guide.md --keep mine|theirs|both" in pulled.stderr
     alice.ok("resolve", "README.md", "--keep", "both")
     alice.ok("resolve", "team/docs/guide.md", "--keep", "theirs")
     assert git(bare, "show", "main:README.md") == "Team prompts, by alice."
@@ -578,7 +625,7 @@ def three_way_conflict(tmp_path: Path, alice: User, bob: User, names: tuple[str,
     bob.ok("push")
     pulled = alice.run("pull")
     assert pulled.returncode == 5, pulled
-    assert f"{len(names)} conflicts" in pulled.stdout
+    assert f"{len(names)} conflicts" in pulled.stderr
     return bare
 
 
@@ -665,7 +712,7 @@ def test_push_skips_binary_files_and_scans_the_start_of_a_big_one(tmp_path: Path
     (coll / "notes.txt").write_text("ok\n" * 10)
     alice.git("team", "add", "logo.png", "notes.txt")
     alice.git("team", "commit", "-q", "-m", "a picture")
-    assert "team: pushed 1 commit" in alice.ok("push").stdout  # the binary file is not text
+    assert "team: pushed 1 commit" in alice.ok("push").stderr  # the binary file is not text
 
     (coll / "big.log").write_text(f"key {fake_aws_key()}\n" + "filler line\n" * 200_000)
     alice.git("team", "add", "big.log")
@@ -687,8 +734,8 @@ def test_pull_counts_wins_and_usage_files_that_arrive(tmp_path: Path, alice: Use
     bob.git("team", "add", "wins", "usage")
     bob.git("team", "commit", "-q", "-m", "wins and usage")
     bob.ok("push")
-    assert alice.ok("pull").stdout.strip() == "team: 2 wins, 1 usage file"
-    assert alice.ok("pull").stdout.strip() == "team: up to date"
+    assert alice.ok("pull").stderr.strip() == "team: 2 wins, 1 usage file"
+    assert alice.ok("pull").stderr.strip() == "team: up to date"
 
 
 def test_pull_of_a_merge_that_changes_no_file_says_commits_arrived(tmp_path: Path, alice: User,
@@ -696,9 +743,9 @@ def test_pull_of_a_merge_that_changes_no_file_says_commits_arrived(tmp_path: Pat
     conflict_on_disk_check(tmp_path, alice, bob)
     alice.ok("resolve", "disk-check", "--keep", "theirs")  # the merge's tree is bob's own
     before = bob.git("team", "rev-parse", "HEAD")
-    assert bob.ok("pull").stdout.strip() == "team: 2 commits, no recipe changes"
+    assert bob.ok("pull").stderr.strip() == "team: 2 commits, no recipe changes"
     assert bob.git("team", "rev-parse", "HEAD") != before
-    assert bob.ok("pull").stdout.strip() == "team: up to date"
+    assert bob.ok("pull").stderr.strip() == "team: up to date"
 
 
 def test_pull_after_the_remote_was_rewritten_reports_what_arrived(tmp_path: Path, alice: User):

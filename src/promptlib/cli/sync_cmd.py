@@ -62,6 +62,7 @@ def resolve_command(conflict: Conflict, ambiguous: set[str]) -> str:
 
 
 def print_reports(reports: Sequence[SyncReport]) -> None:
+    """The human report of a sync: messages, so on stderr (DESIGN §4); stdout is for `--json`."""
     from promptlib.cli.teams import warn_tree
     from promptlib.sync_resolve import THEIRS_REF
 
@@ -77,18 +78,18 @@ def print_reports(reports: Sequence[SyncReport]) -> None:
             continue
         if report.conflicts:
             n = len(report.conflicts)
-            console.out(f"{report.collection}: {n} conflict{'s' if n != 1 else ''} — changed on "
-                        "both sides; yours is unchanged, theirs is kept. Settle each with:")
+            console.info(f"{report.collection}: {n} conflict{'s' if n != 1 else ''} — changed "
+                         "on both sides; yours is unchanged, theirs is kept. Settle each with:")
             width = max(len(c.name) for c in report.conflicts)
             for conflict in report.conflicts:
                 note = f"   (recorded: keep {conflict.decided})" if conflict.decided else ""
-                console.out(f"  {conflict.name.ljust(width)}  "
-                            f"{resolve_command(conflict, ambiguous)}{note}")
+                console.info(f"  {conflict.name.ljust(width)}  "
+                             f"{resolve_command(conflict, ambiguous)}{note}")
             first = report.conflicts[0]
             console.hint(f"to read theirs: git -C {config.collection_dir(report.collection)} "
                          f"show {THEIRS_REF}:{first.relpath}")
             continue
-        console.out(summary(report))
+        console.info(summary(report))
         warn_tree(report.problems)
 
 
