@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from promptlib import config, gitops, metrics, store
+from promptlib import config, gitops, metrics, metrics_usage, store
 from tests.conftest import recipe_yaml
 
 SINCE, UNTIL = "2024-04-01", "2024-05-26"
@@ -120,16 +120,16 @@ def build(monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     # Alice's renders, in this machine's local log. She publishes once after the first, so a
     # stale published file from this machine exists: the report must use the log, not both.
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", ME)
-    metrics.record_render("sre/log-triage", "sre", at="2024-04-02T09:00:00+00:00")
-    metrics.set_publishing("sre", True)
+    metrics_usage.record_render("sre/log-triage", "sre", at="2024-04-02T09:00:00+00:00")
+    metrics_usage.set_publishing("sre", True)
     with gitops.locked("sre"):
-        published = metrics.publish_usage("sre")
+        published = metrics_usage.publish_usage("sre")
         assert len(published) == 1
         gitops.commit(sre, published, "Publish usage counts")
-    metrics.record_render("sre/log-triage", "sre", at="2024-04-02T09:30:00+00:00")
-    metrics.record_render("sre/disk-full", "sre", at="2024-05-20T11:00:00+00:00")
+    metrics_usage.record_render("sre/log-triage", "sre", at="2024-04-02T09:30:00+00:00")
+    metrics_usage.record_render("sre/disk-full", "sre", at="2024-05-20T11:00:00+00:00")
     monkeypatch.delenv("GIT_AUTHOR_EMAIL")  # an entry with no person: the log's owner
-    metrics.record_render("support/log-triage", "support", at="2024-05-21T11:00:00+00:00")
+    metrics_usage.record_render("support/log-triage", "support", at="2024-05-21T11:00:00+00:00")
 
     # Five wins, recorded through the real code path, each as its person on its day.
     for who, day, ref, saved, note in (

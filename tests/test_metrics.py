@@ -1,4 +1,4 @@
-"""Wins, the usage log and usage publishing (metrics.py, usage_log.py, `win`, `team usage`)."""
+"""Wins, the usage log and usage publishing (metrics*.py, usage_log.py, `win`, `team usage`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import yaml
 from typer.testing import Result
 
-from promptlib import config, metrics, store, usage_log
+from promptlib import config, metrics, metrics_files, metrics_usage, store, usage_log
 from promptlib.errors import InvalidError
 from tests.conftest import recipe_yaml, write_tree
 
@@ -226,7 +226,7 @@ def test_concurrent_appends_lose_and_tear_nothing(home: Path) -> None:
     assert len(lines) == 6 * 300
     ids = {json.loads(line)["id"] for line in lines}
     assert len(ids) == 6 * 300
-    assert len(metrics.read_log()) == 6 * 300
+    assert len(metrics_usage.read_log()) == 6 * 300
 
 
 def test_read_log_skips_torn_and_foreign_lines(home: Path) -> None:
@@ -236,8 +236,8 @@ def test_read_log_skips_torn_and_foreign_lines(home: Path) -> None:
         '{"time":"2024-05-01T1\n'
         "[1, 2]\n"
         '{"time":"2024-05-02T10:00:00+00:00","id":"sre/b","collection":"sre","person":"p@x"}\n')
-    assert metrics.read_log() == [metrics.Render("2024-05-01", "sre/a", "sre", None),
-                                  metrics.Render("2024-05-02", "sre/b", "sre", "p@x")]
+    assert metrics_usage.read_log() == [metrics_usage.Render("2024-05-01", "sre/a", "sre", None),
+                                  metrics_usage.Render("2024-05-02", "sre/b", "sre", "p@x")]
 
 
 # --- publishing -----------------------------------------------------------------------------------
@@ -245,8 +245,8 @@ def test_read_log_skips_torn_and_foreign_lines(home: Path) -> None:
 
 def test_publishing_is_off_by_default_and_publishes_nothing(cli: Cli, disk_full: str) -> None:
     cli("render", "disk-full", "-v", "host=a")
-    assert metrics.publishing("local") is False
-    assert metrics.publish_usage("local") == []
+    assert metrics_usage.publishing("local") is False
+    assert metrics_usage.publish_usage("local") == []
     assert not (local() / "usage").exists()
     result = cli("team", "usage", "local")
     assert result.exit_code == 0
@@ -288,16 +288,16 @@ def test_team_usage_off_stops_publishing(cli: Cli, disk_full: str) -> None:
     cli("team", "usage", "local", "--publish", "on")
     result = cli("team", "usage", "local", "--publish", "off", "--json")
     assert json.loads(result.stdout)["publishing"] is False
-    assert metrics.publishing("local") is False
+    assert metrics_usage.publishing("local") is False
     usage_log.append("local/disk-full", "local", at="2024-05-03T09:00:00+00:00")
-    assert metrics.publish_usage("local") == []
+    assert metrics_usage.publish_usage("local") == []
 
 
 def test_publishing_can_be_turned_on_in_config(cli: Cli, disk_full: str) -> None:
     config.config_file().write_text("collections:\n  local:\n    publish_usage: true\n")
-    assert metrics.publishing("local") is True
+    assert metrics_usage.publishing("local") is True
     usage_log.append("local/disk-full", "local", at="2024-05-01T09:00:00+00:00")
-    assert len(metrics.publish_usage("local")) == 1
+    assert len(metrics_usage.publish_usage("local")) == 1
 
 
 def test_team_usage_errors(cli: Cli, disk_full: str) -> None:
@@ -313,17 +313,17 @@ def test_person_less_log_entries_are_published_as_the_git_identity(
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "Someone.Else@Example.test")
     usage_log.append("local/disk-full", "local", at="2024-05-01T10:00:00+00:00")
     monkeypatch.delenv("GIT_AUTHOR_EMAIL")
-    metrics.set_publishing("local", True)
-    paths = metrics.publish_usage("local")
+    metrics_usage.set_publishing("local", True)
+    paths = metrics_usage.publish_usage("local")
     people = sorted(json.loads((local() / p).read_text())["person"] for p in paths)
     assert people == ["author@example.test", "someone.else@example.test"]
 
 
 def test_machine_id_is_stable(home: Path) -> None:
-    assert metrics.machine_id_if_any() is None
-    first = metrics.machine_id()
-    assert metrics.machine_id() == first
-    assert metrics.machine_id_if_any() == first
+    assert metrics_usage.machine_id_if_any() is None
+    first = metrics_usage.machine_id()
+    assert metrics_usage.machine_id() == first
+    assert metrics_usage.machine_id_if_any() == first
     assert len(first) == 8
 
 
@@ -460,7 +460,7 @@ HOSTILE_USAGE: dict[str, str | bytes] = {
     "renders-bool": '{' + _USAGE + ', "renders": {"x": true}}',
     "renders-huge": '{' + _USAGE + ', "renders": {"x": ' + "9" * 4000 + '}}',
     "renders-above-the-bound": ('{' + _USAGE + ', "renders": {"x": '
-                                f'{metrics.MAX_RENDERS_PER_DAY + 1}' + '}}'),
+                                f'{metrics_files.MAX_RENDERS_PER_DAY + 1}' + '}}'),
     "renders-list": '{' + _USAGE + ', "renders": [1, 2]}',
     "renders-missing": '{' + _USAGE + '}',
     "renders-bad-name": '{' + _USAGE + ', "renders": {"\\u001b[2J": 1}}',
@@ -488,7 +488,7 @@ HOSTILE_USAGE: dict[str, str | bytes] = {
 def test_a_hostile_usage_file_is_a_problem_never_a_crash(home: Path, key: str) -> None:
     store.init_home(empty=True)
     write_tree(local(), {f"usage/{key}.yaml": HOSTILE_USAGE[key]})
-    counts, problems = metrics.load_usage(store.collection("local"))
+    counts, problems = metrics_usage.load_usage(store.collection("local"))
     assert counts == []
     assert len(problems) == 1
     assert problems[0].startswith(f"local/usage/{key}.yaml: ")
@@ -521,7 +521,7 @@ def test_read_log_skips_hostile_lines(home: Path, line: str) -> None:
     config.usage_log().write_bytes(
         line.encode("utf-8", "surrogateescape") + b"\n"
         b'{"time":"2024-05-02T10:00:00+00:00","id":"sre/b","collection":"sre","person":"P@x"}\n')
-    assert metrics.read_log() == [metrics.Render("2024-05-02", "sre/b", "sre", "P@x")]
+    assert metrics_usage.read_log() == [metrics_usage.Render("2024-05-02", "sre/b", "sre", "P@x")]
 
 
 def test_win_saved_above_the_bound_exits_4(cli: Cli, disk_full: str) -> None:
@@ -539,13 +539,13 @@ def test_what_win_and_publishing_write_they_read_back_even_for_an_odd_identity(
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "e" * 300 + "@example.test")
     metrics.record_win("disk-full", "5m", at=datetime(2024, 5, 1, 10, tzinfo=UTC))
     usage_log.append("local/disk-full", "local", at="2024-05-01T09:00:00+00:00")
-    metrics.set_publishing("local", True)
-    assert len(metrics.publish_usage("local")) == 1
+    metrics_usage.set_publishing("local", True)
+    assert len(metrics_usage.publish_usage("local")) == 1
     wins, problems = metrics.load_wins(store.collection("local"))
     assert problems == []
     assert len(wins) == 1
     assert "\x1b" not in wins[0].author
-    counts, problems = metrics.load_usage(store.collection("local"))
+    counts, problems = metrics_usage.load_usage(store.collection("local"))
     assert problems == []
     assert counts[0].renders == {"disk-full": 1}
 

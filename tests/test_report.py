@@ -18,7 +18,7 @@ import pytest
 from typer.testing import Result
 
 import tests.adoption_repo as repo
-from promptlib import config, report
+from promptlib import config, report, report_history, report_periods
 from promptlib.errors import InvalidError
 from tests.adoption_repo import ME, PERIODS, SINCE, UNTIL
 
@@ -246,24 +246,24 @@ def test_report_on_a_fresh_home_is_all_zero(cli: Cli) -> None:
 
 
 def test_window_periods() -> None:
-    assert report.window("2024-12-30", "2025-01-06", "week")[2] == ["2025-W01", "2025-W02"]
-    assert report.window("2024-11-15", "2025-02-01", "month")[2] == [
+    assert report_periods.window("2024-12-30", "2025-01-06", "week")[2] == ["2025-W01", "2025-W02"]
+    assert report_periods.window("2024-11-15", "2025-02-01", "month")[2] == [
         "2024-11", "2024-12", "2025-01", "2025-02"]
-    first, last, keys = report.window(None, "2024-05-26", "month")
+    first, last, keys = report_periods.window(None, "2024-05-26", "month")
     assert (str(first), str(last), len(keys), keys[0]) == ("2023-06-01", "2024-05-26", 12,
                                                            "2023-06")
     with pytest.raises(InvalidError):
-        report.window("2024-02-30", None, "week")
+        report_periods.window("2024-02-30", None, "week")
 
 
 def test_is_recipe_path() -> None:
-    assert report.is_recipe_path("incident-response/log-triage.yaml")
-    assert report.is_recipe_path("top.yaml")
-    assert report.is_recipe_path("team/wins/x.yaml")  # only the top-level folder is reserved
-    assert not report.is_recipe_path("wins/2024-05-01-x.yaml")
-    assert not report.is_recipe_path("usage/2024-05-01-x.yaml")
-    assert not report.is_recipe_path(".github/workflow.yaml")
-    assert not report.is_recipe_path("README.md")
+    assert report_history.is_recipe_path("incident-response/log-triage.yaml")
+    assert report_history.is_recipe_path("top.yaml")
+    assert report_history.is_recipe_path("team/wins/x.yaml")  # only a top-level folder is reserved
+    assert not report_history.is_recipe_path("wins/2024-05-01-x.yaml")
+    assert not report_history.is_recipe_path("usage/2024-05-01-x.yaml")
+    assert not report_history.is_recipe_path(".github/workflow.yaml")
+    assert not report_history.is_recipe_path("README.md")
 
 
 # --- the history cache ----------------------------------------------------------------------------
@@ -314,14 +314,14 @@ def test_compact_reads_git_log_output() -> None:
             "\x1eAlice@X.test\x1f2024-05-02T10:00:00+00:00\x1fOnly data\n\nA\tusage/u.yaml\n"
             "\x1ecarol@x.test\x1f2024-05-03T10:00:00+00:00\x1fEdit | and | remove\n\n"
             "M\tincident-response/a.yaml\nD\todd\tdir/b.yaml\n")
-    commits = report.compact(text)
+    commits = report_history.compact(text)
     assert commits == [
         ("bob@x.test", "2024-05-01", False,
          [("A", "incident-response/a.yaml"), ("A", "odd\tdir/b.yaml")]),
         ("carol@x.test", "2024-05-03", False,
          [("M", "incident-response/a.yaml"), ("D", "odd\tdir/b.yaml")]),
     ]
-    history = report.parse_history(commits, "carol@x.test")
+    history = report_history.parse_history(commits, "carol@x.test")
     assert history.improved == [("2024-05-03", "incident-response/a.yaml", "carol@x.test")]
     assert history.arrived == [("2024-05-01", "incident-response/a.yaml"),
                                ("2024-05-01", "odd\tdir/b.yaml")]
@@ -341,7 +341,7 @@ def test_history_read_in_parallel_slices_gives_the_same_report(
     first = report_json(cli)
     for name in ("sre", "support"):
         config.report_cache(name).unlink()
-    monkeypatch.setattr(report, "PARALLEL_LOG_FROM", 1)
+    monkeypatch.setattr(report_history, "PARALLEL_LOG_FROM", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)  # 3 slices of sre's 11 commits
     assert report_json(cli) == first
     commits = json.loads(config.report_cache("sre").read_text())["commits"]
@@ -403,14 +403,14 @@ def test_an_early_since_on_a_home_with_no_events_costs_one_period(cli: Cli) -> N
 
 
 def test_a_far_until_ends_at_today_or_the_last_event(built: dict[str, Path]) -> None:
-    doc = report.build("2024-05-01", "9999-12-31", "week", today=report.parse_day(
+    doc = report.build("2024-05-01", "9999-12-31", "week", today=report_periods.parse_day(
         "2024-05-26", "--until")).doc
     assert doc["periods"] == ["2024-W18", "2024-W19", "2024-W20", "2024-W21"]
     assert doc["until"] == "9999-12-31"
     # A win dated after "today" (a clock ahead) still gets its period.
     (built["sre"] / "wins" / "ahead.yaml").write_text(
         "recipe: sre/log-triage\nminutes: 5\nat: '2024-06-12T10:00:00+00:00'\n")
-    doc = report.build("2024-05-01", "9999-12-31", "week", today=report.parse_day(
+    doc = report.build("2024-05-01", "9999-12-31", "week", today=report_periods.parse_day(
         "2024-05-26", "--until")).doc
     assert doc["periods"][-1] == "2024-W24"
     assert doc["roi"]["trend"]["minutes"]["current"] == 5
@@ -428,7 +428,7 @@ def test_dates_at_the_ends_of_the_calendar_never_crash(cli: Cli, args: list[str]
         result = cli("report", *args, *extra)
         assert result.exit_code in (0, 4), result.output
         if result.exit_code == 0 and extra:
-            assert 1 <= len(json.loads(result.stdout)["periods"]) <= report.DEFAULT_PERIODS
+            assert 1 <= len(json.loads(result.stdout)["periods"]) <= report_periods.DEFAULT_PERIODS
 
 
 @pytest.mark.parametrize("option", ["--since", "--until"])
@@ -445,7 +445,7 @@ def test_report_dates_that_do_not_parse_exit_4_naming_the_option(cli: Cli, optio
 
 def test_a_window_longer_than_max_periods_is_refused(built: dict[str, Path], cli: Cli,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "MAX_PERIODS", 5)
+    monkeypatch.setattr(report_periods, "MAX_PERIODS", 5)
     result = cli("report", "--json", "--since", "0001-01-01", "--until", UNTIL)
     assert result.exit_code == 4
     assert "--since" in result.stderr

@@ -133,45 +133,49 @@ def _section(key: str, title: str, question: str, figures: Sequence[str],
             f'<div class="charts">{"".join(charts)}</div>{extra}</section>')
 
 
+def _counted(key: str, title: str, question: str, section: dict[str, Any],
+             figures: Sequence[tuple[str, str, str, str, str]], extra: str) -> str:
+    """A section of counts: per figure (value shown, label, per-period key, chart title, colour),
+    a figure with its trend and a column chart of that key per period."""
+    return _section(
+        key, title, question,
+        [_figure(value, label, section["trend"].get(k)) for value, label, k, _, _ in figures],
+        [_columns(chart, section["per_period"], k, color) for _, _, k, chart, color in figures],
+        extra)
+
+
 def _adoption(doc: dict[str, Any]) -> str:
     a = doc["adoption"]
-    rows = a["per_period"]
     published = [name for name, on in a["publishing"].items() if on]
     source = (f'<p class="meta">Renders come from the usage/ files published by '
               f'{escape(", ".join(published) or "no collection yet")} and your own usage log.'
               "</p>")
-    return _section(
+    return _counted(
         "adoption", "Voluntary adoption",
-        "How many people reach for recipes, and add to them, without being told to?",
-        [_figure(str(a["renderers"]), "people rendering", a["trend"].get("renderers")),
-         _figure(f"{a['renders']:,}", "renders", a["trend"].get("renders")),
-         _figure(str(a["contributors"]), "people contributing recipes",
-                 a["trend"].get("contributors"))],
-        [_columns("People rendering", rows, "renderers", PALETTE["blue"]),
-         _columns("Renders", rows, "renders", PALETTE["teal"]),
-         _columns("People contributing recipes", rows, "contributors", PALETTE["purple"])],
+        "How many people reach for recipes, and add to them, without being told to?", a,
+        [(str(a["renderers"]), "people rendering", "renderers", "People rendering",
+          PALETTE["blue"]),
+         (f"{a['renders']:,}", "renders", "renders", "Renders", PALETTE["teal"]),
+         (str(a["contributors"]), "people contributing recipes", "contributors",
+          "People contributing recipes", PALETTE["purple"])],
         source)
 
 
 def _sharing(doc: dict[str, Any]) -> str:
     s = doc["sharing"]
-    rows = s["per_period"]
     shares = ""
     if s["shares"]:
         items = "".join(f"<tr><td>{escape(x['id'])}</td><td>← {escape(x['shared_from'])}</td>"
                         f"<td>{escape(x['date'])}</td></tr>" for x in s["shares"][-10:])
         shares = f"<h3>Latest shares</h3><table>{items}</table>"
-    return _section(
-        "sharing", "Peer sharing", "Do good recipes travel between people and teams?",
-        [_figure(str(s["shared_across_collections"]), "shared across collections",
-                 s["trend"].get("shared")),
-         _figure(str(s["improved_by_others"]), "improved by someone other than their author",
-                 s["trend"].get("improved")),
-         _figure(f"{s['arrived_from_others']:,}", "arrived from others by pull",
-                 s["trend"].get("arrived"))],
-        [_columns("Shared across collections", rows, "shared", PALETTE["green"]),
-         _columns("Improved by others", rows, "improved", PALETTE["amber"]),
-         _columns("Arrived from others", rows, "arrived", PALETTE["teal"])],
+    return _counted(
+        "sharing", "Peer sharing", "Do good recipes travel between people and teams?", s,
+        [(str(s["shared_across_collections"]), "shared across collections", "shared",
+          "Shared across collections", PALETTE["green"]),
+         (str(s["improved_by_others"]), "improved by someone other than their author",
+          "improved", "Improved by others", PALETTE["amber"]),
+         (f"{s['arrived_from_others']:,}", "arrived from others by pull", "arrived",
+          "Arrived from others", PALETTE["teal"])],
         shares)
 
 

@@ -71,6 +71,13 @@ def _trend_text(trend: dict[str, Any], key: str, unit: str = "") -> str:
             f"{_fmt(t['previous'], unit)})[/dim]")
 
 
+def _figures(console: Console, trend: dict[str, Any],
+             figures: Sequence[tuple[str, str, str]]) -> None:
+    """One line per figure, (label, value shown, trend key): `  label: value  ▲ trend`."""
+    for label, value, key in figures:
+        console.print(f"  {label}: [bold]{value}[/bold]  {_trend_text(trend, key)}")
+
+
 def _fmt(value: float, unit: str) -> str:
     return format_minutes(value) if unit == "min" else f"{value:,g}"
 
@@ -100,11 +107,10 @@ def _adoption(console: Console, doc: dict[str, Any]) -> None:
     _section(console, "Voluntary adoption",
              "How many people reach for recipes, and add to them, without being told to?")
     published = [name for name, on in a["publishing"].items() if on]
-    console.print(f"  people rendering: [bold]{a['renderers']}[/bold]  "
-                  f"{_trend_text(a['trend'], 'renderers')}")
-    console.print(f"  renders: [bold]{a['renders']:,}[/bold]  {_trend_text(a['trend'], 'renders')}")
-    console.print(f"  people contributing recipes: [bold]{a['contributors']}[/bold]  "
-                  f"{_trend_text(a['trend'], 'contributors')}")
+    _figures(console, a["trend"], [("people rendering", f"{a['renderers']}", "renderers"),
+                                   ("renders", f"{a['renders']:,}", "renders"),
+                                   ("people contributing recipes", f"{a['contributors']}",
+                                    "contributors")])
     console.print("  [dim]renders come from published usage/ files "
                   f"({', '.join(published) or 'no collection publishes yet'}) "
                   "and your own usage log[/dim]")
@@ -117,12 +123,11 @@ def _sharing(console: Console, doc: dict[str, Any]) -> None:
     s = doc["sharing"]
     _section(console, "Peer sharing",
              "Do good recipes travel between people and teams?")
-    console.print(f"  shared across collections: [bold]{s['shared_across_collections']}[/bold]  "
-                  f"{_trend_text(s['trend'], 'shared')}")
-    console.print(f"  improved by someone other than their author: "
-                  f"[bold]{s['improved_by_others']}[/bold]  {_trend_text(s['trend'], 'improved')}")
-    console.print(f"  arrived from others (by pull): [bold]{s['arrived_from_others']:,}[/bold]  "
-                  f"{_trend_text(s['trend'], 'arrived')}")
+    _figures(console, s["trend"],
+             [("shared across collections", f"{s['shared_across_collections']}", "shared"),
+              ("improved by someone other than their author", f"{s['improved_by_others']}",
+               "improved"),
+              ("arrived from others (by pull)", f"{s['arrived_from_others']:,}", "arrived")])
     console.print(_period_table(s["per_period"], [("shared", "shared", "green"),
                                                   ("improved", "improved by others", "yellow"),
                                                   ("arrived", "arrived", "cyan")]))

@@ -1,4 +1,4 @@
-"""win, report, team usage: the evidence that good prompts spread (metrics.py, report.py)."""
+"""win, report, team usage: the evidence that good prompts spread (metrics*.py, report*.py)."""
 
 from __future__ import annotations
 
@@ -94,9 +94,9 @@ def team_usage(
     as_json: JsonOpt = False,
 ) -> None:
     """Show or set whether a collection publishes usage counts; publish them now when on."""
-    from promptlib import metrics
+    from promptlib import metrics_usage
 
-    result = metrics.set_and_publish(name, None if publish is None else publish is OnOff.on)
+    result = metrics_usage.set_and_publish(name, None if publish is None else publish is OnOff.on)
     if as_json:
         console.json(result.to_dict())
     if not result.publishing:
