@@ -18,7 +18,7 @@ import pytest
 from typer.testing import Result
 
 import tests.adoption_repo as repo
-from promptlib import config, report, report_history, report_periods
+from promptlib import config, report, report_history, report_periods, store
 from promptlib.errors import InvalidError
 from tests.adoption_repo import ME, PERIODS, SINCE, UNTIL
 
@@ -257,13 +257,13 @@ def test_window_periods() -> None:
 
 
 def test_is_recipe_path() -> None:
-    assert report_history.is_recipe_path("incident-response/log-triage.yaml")
-    assert report_history.is_recipe_path("top.yaml")
-    assert report_history.is_recipe_path("team/wins/x.yaml")  # only a top-level folder is reserved
-    assert not report_history.is_recipe_path("wins/2024-05-01-x.yaml")
-    assert not report_history.is_recipe_path("usage/2024-05-01-x.yaml")
-    assert not report_history.is_recipe_path(".github/workflow.yaml")
-    assert not report_history.is_recipe_path("README.md")
+    assert store.is_recipe_path("incident-response/log-triage.yaml")
+    assert store.is_recipe_path("top.yaml")
+    assert store.is_recipe_path("team/wins/x.yaml")  # only a top-level folder is reserved
+    assert not store.is_recipe_path("wins/2024-05-01-x.yaml")
+    assert not store.is_recipe_path("usage/2024-05-01-x.yaml")
+    assert not store.is_recipe_path(".github/workflow.yaml")
+    assert not store.is_recipe_path("README.md")
 
 
 # --- the history cache ----------------------------------------------------------------------------

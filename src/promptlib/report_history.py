@@ -18,19 +18,10 @@ from pathlib import Path
 from promptlib import config, gitops, store
 from promptlib.errors import PromptlibError
 from promptlib.metrics_files import one_line
-from promptlib.store import Collection
+from promptlib.store import Collection, is_recipe_path
 
 _LOG_FORMAT = "--format=%x1e%ae%x1f%aI%x1f%s"
 PARALLEL_LOG_FROM = 1000  # commits: below this, one `git log` is quicker than several
-
-
-def is_recipe_path(path: str) -> bool:
-    if not path.endswith(config.RECIPE_SUFFIX):
-        return False
-    parts = path.split("/")
-    if len(parts) > 1 and parts[0] in config.RESERVED_DIRS:
-        return False
-    return not any(part.startswith(".") for part in parts)
 
 
 @dataclass

@@ -172,6 +172,15 @@ def iter_recipe_files(coll: Collection) -> Iterator[RecipeFile]:
         yield RecipeFile(coll.name, coll.path, rel)
 
 
+def is_recipe_path(relpath: str) -> bool:
+    """The rule `iter_recipe_files` applies, for a `/`-separated path in a git tree (where
+    there is no folder to scan): a `.yaml` outside hidden and reserved top-level folders."""
+    parts = relpath.split("/")
+    return (relpath.endswith(config.RECIPE_SUFFIX)
+            and not any(p.startswith(".") for p in parts)
+            and not (len(parts) > 1 and parts[0] in config.RESERVED_DIRS))
+
+
 def walk_yaml(root: Path, prefix: str = "", *, skip_reserved: bool = False) -> Iterator[str]:
     """`prefix` + the relative path of every `*.yaml` file under `root`, hidden ones left out.
 

@@ -42,10 +42,10 @@ from pathlib import Path
 from promptlib import gitops, gitops_history, gitops_remote, metrics, store
 from promptlib.errors import InvalidError, PromptlibError, SecretFoundError
 from promptlib.recipe import check_name, is_valid_name
-from promptlib.store import Collection, RecipeFile
+from promptlib.store import Collection, RecipeFile, is_recipe_path
 from promptlib.sync_report import SyncReport, record_sync
 from promptlib.sync_resolve import find_conflicts, record_conflict, settled
-from promptlib.sync_tree import check_tree, commit_hand_edits, is_recipe_path, printable
+from promptlib.sync_tree import check_tree, commit_hand_edits, printable
 
 PUSH_ATTEMPTS = 3
 # What push scans of each outgoing file for credentials: the first SCAN_BYTES of it, unless a NUL

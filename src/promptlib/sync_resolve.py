@@ -31,9 +31,8 @@ from pathlib import Path
 
 from promptlib import config, gitops, gitops_history, gitops_remote, store
 from promptlib.errors import InvalidError, NotFoundError
-from promptlib.store import Collection
+from promptlib.store import Collection, is_recipe_path
 from promptlib.sync_report import Conflict, SyncReport, load_state, save_state
-from promptlib.sync_tree import is_recipe_path
 
 KEEP = ("mine", "theirs", "both")
 THEIRS_REF = "refs/promptlib/theirs"

@@ -15,21 +15,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from promptlib import config, gitops, gitops_history, store
+from promptlib import gitops, gitops_history, store
 from promptlib.errors import InvalidError, RecipeError
 from promptlib.recipe import is_valid_name
-from promptlib.store import Collection, RecipeFile
+from promptlib.store import Collection, RecipeFile, is_recipe_path
 
 SYMLINK_MODE = "120000"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def is_recipe_path(relpath: str) -> bool:
-    """The rule `store.iter_recipe_files` applies, for a path in a git tree."""
-    parts = relpath.split("/")
-    return (relpath.endswith(config.RECIPE_SUFFIX)
-            and not any(p.startswith(".") for p in parts)
-            and not (len(parts) > 1 and parts[0] in config.RESERVED_DIRS))
 
 
 def recipe_name(relpath: str) -> str:
