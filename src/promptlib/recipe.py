@@ -22,6 +22,10 @@ SHARED_FROM_RE = re.compile(rf"({NAME_RE.pattern})/({NAME_RE.pattern})")
 FORMAT_VERSION = 1
 TRUNCATE_MODES = ("head", "tail", "middle")
 # Names Jinja2 already gives a meaning to: a variable called `range` would shadow the builtin.
+# C0/C1 controls but tab and newline: in a recipe they would reach the terminal of everyone who
+# lists or renders it (an OSC 52 clipboard write, a screen wipe); the loader refuses them and
+# render strips them from values and from the prompt.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 RESERVED_VARIABLES = frozenset(
     {"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop", "self", "caller",
      "varargs", "kwargs", "true", "false", "none", "True", "False", "None"}

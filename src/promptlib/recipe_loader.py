@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from promptlib.config import MAX_RECIPE_BYTES
 from promptlib.errors import RecipeError
 from promptlib.recipe import (
+    CONTROL_CHARS,
     EXAMPLE_KEYS,
     FORMAT_VERSION,
     REQUIRED_KEYS,
@@ -138,13 +138,8 @@ def _constructor() -> yaml.constructor.SafeConstructor:
     return yaml.constructor.SafeConstructor()
 
 
-# C0/C1 controls but tab and newline: in a title or a template they would reach the terminal of
-# everyone who lists or renders the recipe (an OSC 52 clipboard write, a screen wipe).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _no_controls(value: str, node: yaml.Node, where: str) -> str:
-    found = _CONTROL.search(value)
+    found = CONTROL_CHARS.search(value)
     if found:
         raise RecipeError(f"control character U+{ord(found.group()):04X} is not allowed "
                           "(terminal escapes could hide in it)", line=_line(node),

@@ -7,14 +7,13 @@ where values are only ever data (the sandbox never evaluates them as template).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from promptlib.errors import InvalidError, UsageError
-from promptlib.recipe import Recipe, Value, Variable
+from promptlib.recipe import CONTROL_CHARS, Recipe, Value, Variable
 from promptlib.render_input import MAX_READ_BYTES, has_content, read_bounded
 
 Source = Literal["flag", "file", "stdin", "default", "prompt"]
@@ -22,9 +21,6 @@ Source = Literal["flag", "file", "stdin", "default", "prompt"]
 # Piped input with no max_chars of its own is kept to this many characters (about 50k tokens):
 # a runaway `kubectl logs` must not produce a prompt no model will take.
 DEFAULT_STDIN_MAX_CHARS = 200_000
-# Everything below 0x20 except tab and newline, plus DEL and the C1 controls: no terminal escape
-# sequence survives into a prompt someone will paste.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -202,7 +198,7 @@ def render(recipe: Recipe, recipe_id: str, inputs: Inputs, *, redact: bool = Tru
 
     # The loader refuses control characters in recipes, but a Jinja2 string literal can still
     # spell one ('\x1b'): the prompt that reaches a terminal or clipboard holds none.
-    text = _CONTROL.sub("", sandbox.render_template(recipe.template, _plain(values)))
+    text = CONTROL_CHARS.sub("", sandbox.render_template(recipe.template, _plain(values)))
     return Rendered(recipe_id, text, redactions, truncated, report)
 
 
@@ -234,7 +230,7 @@ def _plain(values: Mapping[str, Value]) -> dict[str, str | int | bool | list[str
 def _clean(text: str) -> str:
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
-    return _CONTROL.sub("", text)
+    return CONTROL_CHARS.sub("", text)
 
 
 def _check_choice(variable: Variable, value: str) -> None:

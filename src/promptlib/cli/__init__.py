@@ -123,9 +123,9 @@ def run_search(words: Sequence[str], *, tags: Sequence[str], teams: Sequence[str
     if as_json:
         console.json([h.to_dict() for h in results.hits])
     for hit in [] if as_json else results.hits:
-        tags = _printable(", ".join(hit.tags))
-        console.out(console.style(hit.id, "bold", "cyan") + f"  {_printable(hit.title)}  "
-                    + console.style(f"[{tags}]", "dim"))
+        # console.out drops any control character a recipe could carry (DESIGN §7).
+        console.out(console.style(hit.id, "bold", "cyan") + f"  {hit.title}  "
+                    + console.style(f"[{', '.join(hit.tags)}]", "dim"))
         if hit.marked:
             console.out("    " + _highlight(hit.marked))
     if not results.hits:
@@ -138,17 +138,8 @@ def _highlight(marked: str) -> str:
 
     parts = marked.replace(MARK_END, MARK_START).split(MARK_START)
     # Odd-numbered parts sat between a start and an end mark: the words that matched.
-    return "".join(console.style(_printable(p), "bold", "yellow") if i % 2 else _printable(p)
+    return "".join(console.style(p, "bold", "yellow") if i % 2 else p
                    for i, p in enumerate(parts))
-
-
-# C0 and C1 controls except tab and newline: a recipe from another team is untrusted text, and
-# an escape sequence in its title must not reach the terminal (DESIGN §7).
-_CONTROLS = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)])
-
-
-def _printable(text: str) -> str:
-    return text.translate(_CONTROLS)
 
 
 def index_progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
