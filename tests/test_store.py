@@ -9,7 +9,7 @@ import pytest
 
 from promptlib import config, store
 from promptlib.errors import InvalidError, NotFoundError
-from tests.conftest import recipe_yaml, write_tree
+from tests.conftest import write_tree
 
 
 def test_home_is_created_once_with_the_starter_library(home: Path):
@@ -85,14 +85,3 @@ def test_find_by_id_name_and_prefix(home: Path):
     assert store.find("stack-tr").id == "local/stack-trace-explain"
     with pytest.raises(NotFoundError, match="matches several recipes"):
         store.find("in")
-
-
-def test_load_all_collects_problems_without_stopping(home: Path):
-    store.ensure_home()
-    local = home / "collections" / "local"
-    write_tree(local, {"x/wrong-name.yaml": recipe_yaml("right-name")})
-    loaded, problems = store.load_all(store.collections())
-    assert len(loaded) >= 30
-    assert [str(p) for p in problems] == [
-        "local/x/wrong-name.yaml:1: name: name 'right-name' does not match the file name "
-        "'wrong-name.yaml'"]

@@ -221,10 +221,6 @@ def init(path: Path) -> None:
     run(path, "init", "--quiet", "--initial-branch=main")
 
 
-def is_repo(path: Path) -> bool:
-    return (path / ".git").exists()
-
-
 def _config(path: Path, key: str) -> str:
     try:
         return run(path, "config", "--get", key)

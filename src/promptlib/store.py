@@ -229,19 +229,6 @@ def display_path(rf: RecipeFile) -> str:
     return f"{rf.collection}/{rf.relpath}"
 
 
-def load_all(colls: Iterable[Collection]) -> tuple[list[LoadedRecipe], list[RecipeError]]:
-    """Every valid recipe, and one error per invalid file: one bad file never stops a listing."""
-    loaded: list[LoadedRecipe] = []
-    problems: list[RecipeError] = []
-    for coll in colls:
-        for rf in iter_recipe_files(coll):
-            try:
-                loaded.append(LoadedRecipe(rf, read(rf)))
-            except RecipeError as exc:
-                problems.append(exc)
-    return loaded, problems
-
-
 def find(ref: str) -> RecipeFile:
     """A recipe by `collection/name`, a bare name, or a unique prefix of a name.
 
@@ -325,7 +312,3 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-
-
-def recipe_names(colls: Iterable[Collection]) -> set[str]:
-    return {rf.name for c in colls for rf in iter_recipe_files(c)}
