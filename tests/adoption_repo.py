@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from promptlib import config, gitops, metrics, metrics_usage, store
+from promptlib import paths as config
+from promptlib.gitops import run as gitops
+from promptlib.gitops.lock import locked
+from promptlib.metrics import usage as metrics_usage
+from promptlib.metrics import wins as metrics
+from promptlib.store import collections as store
 from tests.conftest import recipe_yaml
 
 SINCE, UNTIL = "2024-04-01", "2024-05-26"
@@ -122,7 +127,7 @@ def build(monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", ME)
     metrics_usage.record_render("sre/log-triage", "sre", at="2024-04-02T09:00:00+00:00")
     metrics_usage.set_publishing("sre", True)
-    with gitops.locked("sre"):
+    with locked("sre"):
         published = metrics_usage.publish_usage("sre")
         assert len(published) == 1
         gitops.commit(sre, published, "Publish usage counts")

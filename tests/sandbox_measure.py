@@ -2,7 +2,7 @@
 
     python tests/sandbox_measure.py render|variables|check TEMPLATE
 
-Runs a fresh `python -c` that imports promptlib.sandbox and makes the call, then prints one JSON
+Runs a fresh `python -c` that imports promptlib.sandbox.api and makes the call, then prints one JSON
 object: {"wall": seconds, "maxrss_kb": peak RSS of the largest process in that tree, "returncode",
 "result": what the call returned or raised}. This script is itself a fresh process, so
 `RUSAGE_CHILDREN` covers exactly that run: the `python -c` and the worker it forked (which it
@@ -21,7 +21,7 @@ from pathlib import Path
 
 INNER = r"""
 import json, sys
-from promptlib import sandbox
+from promptlib.sandbox import api as sandbox
 from promptlib.errors import TemplateError
 
 mode, source = sys.argv[1], sys.argv[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from promptlib import config
+from promptlib import paths as config
 from tests.conftest import recipe_yaml, write_tree
 
 

@@ -61,8 +61,9 @@ def test_eight_processes_adding_ten_recipes_each_lose_nothing(alice: User):
 
 HOLD_LOCK = """
 import sys, time
-from promptlib import gitops
-with gitops.locked(sys.argv[1]):
+from promptlib.gitops import run as gitops
+from promptlib.gitops.lock import locked
+with locked(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(120)
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from promptlib import console
+from promptlib.cli import console
 
 HOSTILE = "Esc \x1b]0;pwned\x07 title \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[2J\x9b31m end"
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from promptlib.cli import SearchArgs, parse_search_args
+from promptlib.cli.fastpath import SearchArgs, parse_search_args
 from promptlib.cli.render_flow import RenderArgs, parse_render_args
 from tests.conftest import write_tree
 

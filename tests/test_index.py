@@ -16,9 +16,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promptlib import config, index, index_build, index_fresh, search, store
+from promptlib import paths as config
+from promptlib.catalog import lookup
 from promptlib.errors import NotFoundError
-from promptlib.recipe import is_valid_name
+from promptlib.index import build as index_build
+from promptlib.index import db as index
+from promptlib.index import fresh as index_fresh
+from promptlib.index import search
+from promptlib.recipe.model import is_valid_name
+from promptlib.store import collections as store
 from tests.conftest import recipe_yaml, write_tree
 
 
@@ -325,7 +331,7 @@ def test_read_head_loose_packed_detached_and_unborn(tmp_path):
 
 def find_outcome(ref: str) -> str:
     try:
-        return store.find(ref).id
+        return lookup.find(ref).id
     except NotFoundError as exc:
         return f"{exc.message} | {exc.hint}"
 
@@ -354,7 +360,7 @@ def test_find_walks_when_a_file_came_since_the_index_was_built(home, monkeypatch
     search.search(["logs"])
     assert index.find_files(store.collections(), "disk") is not None
     write_tree(local(home), {"incident-response/disk-full.yaml": recipe_yaml("disk-full")})
-    assert store.find("disk-f").id == "local/disk-full"
+    assert lookup.find("disk-f").id == "local/disk-full"
     assert index.find_files(store.collections(), "disk") is None
 
 
@@ -376,7 +382,8 @@ def test_search_path_reads_no_git_and_no_yaml_once_fresh(home):
                    capture_output=True)
     code = ("import sys, atexit\n"
             "atexit.register(lambda: print(sorted(m for m in ('typer', 'click', 'git', 'yaml', "
-            "'jinja2', 'rich', 'promptlib.store', 'promptlib.recipe', 'promptlib.index_build') "
+            "'jinja2', 'rich', 'promptlib.store.collections', 'promptlib.recipe.model', "
+            "'promptlib.index.build') "
             "if m in sys.modules), file=sys.stderr))\n"
             "sys.argv = ['promptlib', 'search', 'logs']\n"
             "from promptlib.cli import main\nmain()\n")
@@ -388,8 +395,8 @@ def test_search_path_reads_no_git_and_no_yaml_once_fresh(home):
 
 
 def test_importing_the_store_and_the_index_pulls_in_no_heavy_library():
-    code = ("import sys\nimport promptlib.store, promptlib.recipe, promptlib.index, "
-            "promptlib.index_build, promptlib.search\n"
+    code = ("import sys\nimport promptlib.store.collections, promptlib.recipe.model, "
+            "promptlib.index.db, promptlib.index.build, promptlib.index.search\n"
             "print(sorted(m for m in ('yaml', 'git', 'jinja2', 'rich', 'typer') "
             "if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

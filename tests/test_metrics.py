@@ -14,8 +14,13 @@ import pytest
 import yaml
 from typer.testing import Result
 
-from promptlib import config, metrics, metrics_files, metrics_usage, store, usage_log
+from promptlib import paths as config
 from promptlib.errors import InvalidError
+from promptlib.metrics import files as metrics_files
+from promptlib.metrics import usage as metrics_usage
+from promptlib.metrics import usage_log
+from promptlib.metrics import wins as metrics
+from promptlib.store import collections as store
 from tests.conftest import recipe_yaml, write_tree
 
 Cli = Callable[..., Result]
@@ -217,7 +222,7 @@ def test_timestamp_has_an_offset() -> None:
 
 
 def test_concurrent_appends_lose_and_tear_nothing(home: Path) -> None:
-    code = ("import sys\nfrom promptlib import usage_log\n"
+    code = ("import sys\nfrom promptlib.metrics import usage_log\n"
             "for i in range(300):\n"
             "    usage_log.append(f'local/recipe-{sys.argv[1]}-{i:03d}' + 'x' * 200, 'local')\n")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(n)]) for n in range(6)]

@@ -1,4 +1,4 @@
-"""Tests for promptlib.redact.
+"""Tests for promptlib.redact.detector.
 
 Every credential-shaped string is assembled at run time (``"AKIA" + "Q7" * 8``) so that the
 repository holds nothing a secret scanner would flag.
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from promptlib.redact import KINDS, Finding, find_secrets, redact, summary
+from promptlib.redact.detector import KINDS, Finding, find_secrets, redact, summary
 
 try:
     from redaction_corpus import generate
@@ -496,7 +496,7 @@ def test_nothing_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_import_stays_cheap() -> None:
     code = (
-        "import sys; before = set(sys.modules); import promptlib.redact; "
+        "import sys; before = set(sys.modules); import promptlib.redact.detector; "
         "print(' '.join(sorted(set(sys.modules) - before)))"
     )
     result = subprocess.run(
@@ -504,7 +504,8 @@ def test_import_stays_cheap() -> None:
     )
     loaded = set(result.stdout.split())
     heavy = {"base64", "json", "yaml", "jinja2", "git", "rich", "typer", "binascii", "hashlib"}
-    own = {"promptlib.redact", "promptlib.redact_patterns", "promptlib.redact_settings"}
+    own = {"promptlib.redact", "promptlib.redact.detector", "promptlib.redact.patterns",
+           "promptlib.redact.keyvalues"}
     assert own <= loaded
     assert loaded & heavy == set()
     assert not any(name.startswith("promptlib.") for name in loaded - own)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from promptlib import recipe, render_input
-from promptlib import render as core
+from promptlib import recipe
 from promptlib.errors import InvalidError, UsageError
+from promptlib.render import fill as core
+from promptlib.render import reading as render_input
 from tests.conftest import recipe_yaml
 
 TWO_VARS = recipe.loads(recipe_yaml(

@@ -18,8 +18,12 @@ import pytest
 from typer.testing import Result
 
 import tests.adoption_repo as repo
-from promptlib import config, report, report_history, report_periods, store
+from promptlib import paths as config
 from promptlib.errors import InvalidError
+from promptlib.report import document as report
+from promptlib.report import history as report_history
+from promptlib.report import periods as report_periods
+from promptlib.store import collections as store
 from tests.adoption_repo import ME, PERIODS, SINCE, UNTIL
 
 Cli = Callable[..., Result]

@@ -1,8 +1,10 @@
 """`promptlib report --html FILE`: one self-contained page, opened in headless Chromium.
 
-Chromium comes from Debian's `chromium` package; when /usr/bin/chromium is missing the session
-installs it (as CI does with .ci/setup-chromium.sh). The screenshot is decoded with a small PNG
-reader (zlib only) and checked for being non-blank and for the charts' bar colours.
+Chromium comes from Debian's `chromium` package, which .ci/run installs. Elsewhere, when
+/usr/bin/chromium is missing, the test installs it if it runs as root, and otherwise skips with
+the reason (so `make test` works on a laptop without root); in CI (`CI` set) a missing browser
+fails the test instead, so the check can never go quiet there. The screenshot is decoded with a
+small PNG reader (zlib only) and checked for being non-blank and for the charts' bar colours.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from typing import Any
 import pytest
 
 import tests.adoption_repo as repo
-from promptlib import report_html
+from promptlib.cli import report_html
 from tests.adoption_repo import SINCE, UNTIL
+
+# Git-heavy or whole-process: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 SETUP = Path(__file__).resolve().parents[1] / ".ci" / "setup-chromium.sh"
@@ -29,11 +34,14 @@ SETUP = Path(__file__).resolve().parents[1] / ".ci" / "setup-chromium.sh"
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    if not CHROMIUM.exists():
+    if not CHROMIUM.exists() and os.geteuid() == 0:
         subprocess.run(["bash", str(SETUP)], check=False, timeout=900)
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing and could not be installed: run {SETUP} as root")
-    return CHROMIUM
+    if CHROMIUM.exists():
+        return CHROMIUM
+    reason = f"{CHROMIUM} is missing: run {SETUP} as root to install it"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def chromium_args(profile: Path) -> list[str]:
@@ -196,7 +204,7 @@ def test_html_opens_in_headless_chromium_with_visible_charts(chromium: Path, pag
 
 
 def test_page_for_an_empty_report_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    from promptlib import report
+    from promptlib.report import document as report
 
     doc = report.build(until="2024-05-26").doc
     text = report_html.page(doc)
@@ -228,8 +236,8 @@ def test_html_into_a_file_as_folder_is_refused(cli: Callable[..., Any], tmp_path
 
 
 def test_write_never_makes_folders(tmp_path: Path) -> None:
-    from promptlib import report
     from promptlib.errors import InvalidError
+    from promptlib.report import document as report
 
     doc = report.build(until="2024-05-26").doc
     out = tmp_path / "out"

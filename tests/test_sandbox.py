@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from promptlib import sandbox
 from promptlib.errors import EXIT_INVALID, SecurityError, TemplateError
+from promptlib.sandbox import api as sandbox
 
 MEASURE = Path(__file__).with_name("sandbox_measure.py")
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -426,7 +426,7 @@ def test_no_zombies_after_many_renders() -> None:
     proc = run_python(
         """
         import os
-        from promptlib import sandbox
+        from promptlib.sandbox import api as sandbox
         from promptlib.errors import TemplateError
 
         for i in range(100):
@@ -455,7 +455,7 @@ def test_timeout_kills_and_reaps_the_worker() -> None:
     proc = run_python(
         """
         import os, time
-        from promptlib import sandbox
+        from promptlib.sandbox import api as sandbox
         from promptlib.errors import TemplateError
 
         start = time.monotonic()
@@ -481,7 +481,7 @@ def test_keyboard_interrupt_kills_and_reaps_the_worker() -> None:
     proc = run_python(
         """
         import os, signal
-        from promptlib import sandbox
+        from promptlib.sandbox import api as sandbox
 
         def interrupt(signum, frame):
             raise KeyboardInterrupt
@@ -508,7 +508,7 @@ def test_worker_neither_prints_nor_flushes_inherited_buffers() -> None:
     proc = run_python(
         """
         import sys
-        from promptlib import sandbox
+        from promptlib.sandbox import api as sandbox
 
         sys.stdout.write("before|")  # buffered (stdout is a pipe), so a child would inherit it
         for template in ["{{ v }}", "{{ undefined }}", "{{ 'a'*10**9 }}"]:
@@ -527,7 +527,7 @@ def test_importing_the_module_does_not_import_jinja2() -> None:
     proc = run_python(
         """
         import sys
-        import promptlib.sandbox
+        import promptlib.sandbox.api
         print(sorted(m for m in sys.modules if m.startswith(("jinja2", "markupsafe"))))
         """
     )

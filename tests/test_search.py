@@ -8,8 +8,9 @@ import subprocess
 
 import pytest
 
-from promptlib import search, store
-from promptlib.search import Term, edit_distance, parse_query
+from promptlib.index import search
+from promptlib.index.search import Term, edit_distance, parse_query
+from promptlib.store import collections as store
 from tests.conftest import recipe_yaml, write_tree
 
 

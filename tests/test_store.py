@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from promptlib import config, store
+from promptlib import paths as config
+from promptlib.catalog import lookup
 from promptlib.errors import InvalidError, NotFoundError
+from promptlib.store import collections as store
 from tests.conftest import write_tree
 
 
@@ -63,14 +65,6 @@ def test_safe_path_refuses_escapes_and_symlinked_folders(tmp_path: Path):
             store.safe_path(coll, bad)
 
 
-def test_write_atomic_replaces_whole_and_leaves_no_temp_file(tmp_path: Path):
-    target = tmp_path / "d" / "r.yaml"
-    store.write_atomic(target, b"one")
-    store.write_atomic(target, b"two")
-    assert target.read_bytes() == b"two"
-    assert [p.name for p in target.parent.iterdir()] == ["r.yaml"]
-
-
 def test_unknown_collection_is_not_found(home: Path):
     with pytest.raises(NotFoundError, match="no collection named 'sre'"):
         store.collection("sre")
@@ -80,8 +74,8 @@ def test_unknown_collection_is_not_found(home: Path):
 
 def test_find_by_id_name_and_prefix(home: Path):
     store.ensure_home()
-    assert store.find("local/log-triage").relpath == "incident-response/log-triage.yaml"
-    assert store.find("log-triage").id == "local/log-triage"
-    assert store.find("stack-tr").id == "local/stack-trace-explain"
+    assert lookup.find("local/log-triage").relpath == "incident-response/log-triage.yaml"
+    assert lookup.find("log-triage").id == "local/log-triage"
+    assert lookup.find("stack-tr").id == "local/stack-trace-explain"
     with pytest.raises(NotFoundError, match="matches several recipes"):
-        store.find("in")
+        lookup.find("in")

@@ -776,7 +776,7 @@ def test_pull_after_the_remote_was_rewritten_reports_what_arrived(tmp_path: Path
 
 
 def test_tracked_in_head_tells_committed_from_staged_files(tmp_path: Path):
-    from promptlib import gitops
+    from promptlib.gitops import run as gitops
 
     repo = tmp_path / "repo"
     git(tmp_path, "init", "-q", "--initial-branch=main", str(repo))
@@ -799,7 +799,7 @@ def test_tracked_in_head_tells_committed_from_staged_files(tmp_path: Path):
 def test_recover_unstages_a_file_staged_and_then_deleted(tmp_path: Path, alice: User):
     """What a killed `add` leaves (staged, never committed), once the file is deleted: it no
     longer breaks the next commit."""
-    from promptlib import gitops_history
+    from promptlib.gitops import history as gitops_history
 
     bare = make_remote(tmp_path, "team", {"ops/a-one.yaml": recipe_yaml("a-one")})
     alice.ok("init", "--from", str(bare), "--name", "team")

@@ -10,11 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptlib import config, gitops_remote, teams
+from promptlib import paths as config
 from promptlib import settings as promptlib_settings
 from promptlib.errors import InvalidError, PromptlibError
+from promptlib.gitops import remote as gitops_remote
+from promptlib.sync import teams
 from tests.conftest import recipe_yaml
 from tests.gitdaemon import User, git, make_remote
+
+# Git-heavy or whole-process: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
 
 # --- the URL allowlist (pure) ---------------------------------------------------------------------
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from promptlib import config
+from promptlib import paths as config
 from promptlib.errors import InvalidError
+from promptlib.utils.files import write_atomic
+from promptlib.utils.yamltext import dump_yaml
 
 
 @dataclass
@@ -30,7 +32,7 @@ def load() -> Settings:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings()
-    import yaml
+    import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
 
     try:
         safe_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -47,7 +49,5 @@ def load() -> Settings:
 
 
 def save(settings: Settings) -> None:
-    from promptlib import store
-    from promptlib.recipe import dump_yaml
 
-    store.write_atomic(config.config_file(), dump_yaml(settings.to_dict()).encode("utf-8"))
+    write_atomic(config.config_file(), dump_yaml(settings.to_dict()).encode("utf-8"))

@@ -1,149 +1,22 @@
 """The command line: one thin function per command (parse → one core call → print).
 
-`main()` answers a plain `promptlib search …` or `promptlib render …` itself, without importing
-Typer. Why: importing Typer and Click costs ~50 ms on the 2-core machine the budgets are set
-for, most of what a search may take in all (1.5x `grep -ril` over 10,000 recipes, ~67 ms) and
-half of what render may add to Jinja2 and redaction (DESIGN §6). The fast path knows only those
-commands' options; anything else — `--help`, an unknown option, an odd `--limit` — falls
-through to the Typer app, which owns every usage message. Both paths run the same functions
-(`run_search`, `render_flow.run_render`) and turn errors into the same message and exit code;
-tests/test_fastpath.py checks that they print the same thing.
+The only layer that prints, prompts, exits or imports Typer, Click or Rich (docs/architecture.md).
+`main()` first offers the arguments to the Typer-free fast path (`fastpath`), which answers a
+plain `search` or `render` in a fraction of Typer's start-up; everything else goes to the Typer
+app (`app`), where the commands are registered top-down.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from typing import NamedTuple
-
-# Options of `promptlib search` that take a value, by every spelling the fast path accepts.
-_VALUE_OPTIONS = {"--tag": "tags", "-t": "tags", "--team": "teams", "--limit": "limit",
-                  "-n": "limit"}
 
 
 def main() -> None:
-    command = _fast_command(sys.argv[1:])
+    from promptlib.cli.fastpath import fast_command, guarded  # noqa: PLC0415  (start-up: only this path loads it)
+
+    command = fast_command(sys.argv[1:])
     if command is not None:
-        sys.exit(_guarded(command))
-    from promptlib.cli.app import app
+        sys.exit(guarded(command))
+    from promptlib.cli.app import app  # noqa: PLC0415  (start-up: only this path loads it)
 
     app(prog_name="promptlib")
-
-
-def _fast_command(args: Sequence[str]) -> Callable[[], None] | None:
-    """The command to run without Typer, or None when Typer should parse `args`."""
-    if args[:1] == ["search"]:
-        search = parse_search_args(args[1:])
-        if search is not None:
-            return lambda: run_search(search.words, tags=search.tags, teams=search.teams,
-                                      limit=search.limit, as_json=search.as_json)
-    if args[:1] == ["render"]:
-        from promptlib.cli import render_flow
-
-        render = render_flow.parse_render_args(args[1:])
-        if render is not None:
-            return lambda: render_flow.run_render(render)
-    return None
-
-
-class SearchArgs(NamedTuple):
-    words: list[str]
-    tags: list[str]
-    teams: list[str]
-    limit: int
-    as_json: bool
-
-
-def parse_search_args(args: Sequence[str]) -> SearchArgs | None:
-    """The arguments of a plain search, parsed as Click would; None for anything unusual."""
-    found: dict[str, list[str]] = {"words": [], "tags": [], "teams": [], "limit": []}
-    as_json, rest = False, list(args)
-    while rest:
-        arg = rest.pop(0)
-        if arg == "--":
-            found["words"] += rest
-            break
-        if arg == "--json":
-            as_json = True
-        elif not arg.startswith("-") or arg == "-":
-            found["words"].append(arg)
-        else:
-            name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-            if name not in _VALUE_OPTIONS or (not eq and not rest):
-                return None
-            value = value if eq else rest.pop(0)
-            if value.startswith("-"):
-                return None
-            found[_VALUE_OPTIONS[name]].append(value)
-    limits = found["limit"]
-    if limits and not (limits[-1].isdigit() and int(limits[-1]) >= 1):
-        return None
-    return SearchArgs(found["words"], found["tags"], found["teams"],
-                      int(limits[-1]) if limits else 20, as_json)
-
-
-def _guarded(command: Callable[[], None]) -> int:
-    """The error boundary of the fast path, as PromptlibGroup.invoke is for the Typer app."""
-    from promptlib import console
-    from promptlib.errors import PromptlibError
-
-    try:
-        command()
-    except PromptlibError as exc:
-        console.error(exc.message, exc.hint)
-        return exc.exit_code
-    except BrokenPipeError:
-        _silence_stdout()
-    except (KeyboardInterrupt, EOFError):
-        console.info("\nAborted!")
-        return 1
-    return 0
-
-
-def _silence_stdout() -> None:
-    """`promptlib search x | head` closed the pipe: not an error, and no noise at exit."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-
-
-def run_search(words: Sequence[str], *, tags: Sequence[str], teams: Sequence[str], limit: int,
-               as_json: bool) -> None:
-    """`promptlib search`: one core call, then print. Shared by the fast path and Typer."""
-    from promptlib import console
-    from promptlib import search as core
-
-    results = core.search(words, tags=tags, teams=teams, limit=limit, progress=index_progress)
-    for problem in results.problems:
-        console.warn(f"skipped {problem}")
-    if results.note:
-        console.hint(results.note)
-    if as_json:
-        console.json([h.to_dict() for h in results.hits])
-    for hit in [] if as_json else results.hits:
-        # console.out drops any control character a recipe could carry (DESIGN §7).
-        console.out(console.style(hit.id, "bold", "cyan") + f"  {hit.title}  "
-                    + console.style(f"[{', '.join(hit.tags)}]", "dim"))
-        if hit.marked:
-            console.out("    " + _highlight(hit.marked))
-    if not results.hits:
-        console.hint("no recipes match; try fewer words, or `promptlib list`")
-
-
-def _highlight(marked: str) -> str:
-    from promptlib import console
-    from promptlib.search import MARK_END, MARK_START
-
-    parts = marked.replace(MARK_END, MARK_START).split(MARK_START)
-    # Odd-numbered parts sat between a start and an end mark: the words that matched.
-    return "".join(console.style(p, "bold", "yellow") if i % 2 else p
-                   for i, p in enumerate(parts))
-
-
-def index_progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
-    """A progress bar for a big index build (on a terminal): search, list and tags use it."""
-    from promptlib import console
-
-    return console.progress(total, "indexing recipes")

@@ -18,10 +18,12 @@ from typing import TypeVar
 
 import typer
 
-from promptlib import catalog, config, console
+from promptlib import paths as config
+from promptlib.catalog import recipes as catalog
+from promptlib.cli import console
 from promptlib.errors import ConflictError, InvalidError, PromptlibError, UsageError
-from promptlib.recipe import dump_yaml
-from promptlib.store import RecipeFile
+from promptlib.store.collections import RecipeFile
+from promptlib.utils.yamltext import dump_yaml
 
 T = TypeVar("T")
 

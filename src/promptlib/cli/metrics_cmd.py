@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 
-from promptlib import console
-from promptlib.cli.app import app
-from promptlib.cli.recipes import JsonOpt, TeamOpt
-from promptlib.cli.teams import team_app
+from promptlib.cli import console
+from promptlib.cli.options import JsonOpt, TeamOpt
 
 
 class Period(StrEnum):
@@ -24,7 +22,6 @@ class OnOff(StrEnum):
     off = "off"
 
 
-@app.command()
 def win(
     name: Annotated[str, typer.Argument(help="Recipe name, collection/name, or a unique prefix.")],
     saved: Annotated[str, typer.Option("--saved", "-s", metavar="DURATION",
@@ -35,7 +32,7 @@ def win(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a concrete time saving from a recipe (a small file in wins/, committed)."""
-    from promptlib import metrics
+    from promptlib.metrics import wins as metrics  # noqa: PLC0415  (start-up: only this path loads it)
 
     recorded = metrics.record_win(name, saved, note)
     if as_json:
@@ -49,7 +46,6 @@ def win(
                      "on this machine")
 
 
-@app.command()
 def report(
     since: Annotated[str | None, typer.Option("--since", metavar="DATE", help="First day "
                                               "(YYYY-MM-DD; default: 12 periods ago); the "
@@ -65,10 +61,10 @@ def report(
                     ] = None,
 ) -> None:
     """Adoption, peer sharing and time saved, per week or month, with the trend."""
-    from promptlib import report as core
+    from promptlib.report import document as core  # noqa: PLC0415  (start-up: only this path loads it)
 
     if html is not None:
-        from promptlib import report_html
+        from promptlib.cli import report_html  # noqa: PLC0415  (start-up: only this path loads it)
 
         report_html.target(html)  # a missing folder fails before the work, not after it
     result = core.build(since, until, by.value, team or [])
@@ -80,12 +76,11 @@ def report(
     if as_json:
         console.json(result.doc)
     elif html is None:
-        from promptlib import report_view
+        from promptlib.cli import report_view  # noqa: PLC0415  (start-up: only this path loads it)
 
         report_view.show(result.doc)
 
 
-@team_app.command("usage")
 def team_usage(
     name: Annotated[str, typer.Argument(help="The collection.")],
     publish: Annotated[OnOff | None, typer.Option("--publish", help="Publish daily per-person "
@@ -94,7 +89,7 @@ def team_usage(
     as_json: JsonOpt = False,
 ) -> None:
     """Show or set whether a collection publishes usage counts; publish them now when on."""
-    from promptlib import metrics_usage
+    from promptlib.metrics import usage as metrics_usage  # noqa: PLC0415  (start-up: only this path loads it)
 
     result = metrics_usage.set_and_publish(name, None if publish is None else publish is OnOff.on)
     if as_json:

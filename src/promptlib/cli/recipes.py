@@ -8,18 +8,14 @@ from typing import Annotated
 
 import typer
 
-from promptlib import catalog, config, console, store
-from promptlib.cli import editor
-from promptlib.cli.app import app
+from promptlib import paths as config
+from promptlib.catalog import recipes as catalog
+from promptlib.cli import console, editor
+from promptlib.cli.options import JsonOpt, TagOpt, TeamOpt
 from promptlib.errors import InvalidError, PromptlibError, RecipeError, UsageError
-from promptlib.recipe import Variable
-from promptlib.recipe import load as load_recipe
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only recipes with this tag "
-                                                  "(repeat for several).")]
-TeamOpt = Annotated[list[str] | None, typer.Option("--team", help="Only this collection "
-                                                   "(repeat for several).")]
+from promptlib.recipe.loader import load as load_recipe
+from promptlib.recipe.model import Variable
+from promptlib.store import collections as store
 
 
 def warn_problems(problems: list[RecipeError]) -> None:
@@ -28,7 +24,6 @@ def warn_problems(problems: list[RecipeError]) -> None:
         console.warn(f"skipped {problem}")
 
 
-@app.command()
 def init(
     empty: Annotated[bool, typer.Option("--empty", help="Start with no recipes at all.")] = False,
     from_url: Annotated[str | None, typer.Option("--from", help="Clone this team repository as "
@@ -38,8 +33,8 @@ def init(
 ) -> None:
     """Create the promptlib home, with `local` seeded from the starter library."""
     if from_url is not None:
-        from promptlib import teams
-        from promptlib.cli.teams import warn_tree
+        from promptlib.cli.teams import warn_tree  # noqa: PLC0415  (start-up: only this path loads it)
+        from promptlib.sync import teams  # noqa: PLC0415  (start-up: only this path loads it)
 
         added = teams.init_from(from_url, empty=empty, name=name)
         warn_tree(added.problems)
@@ -52,7 +47,6 @@ def init(
     console.success(f"created {config.home()} with collection {coll.name!r} ({count} recipes)")
 
 
-@app.command()
 def add(
     name: Annotated[str | None, typer.Argument(help="Recipe name, e.g. disk-full-triage; `-` "
                                                "reads the recipe YAML from stdin.")] = None,
@@ -120,7 +114,6 @@ def _require_flags(name: str | None, title: str | None, tag: list[str] | None,
                          hint="give NAME --title --tag --template, or --file F, or --edit")
 
 
-@app.command("edit")
 def edit_cmd(
     name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
     file: Annotated[str | None, typer.Option("--file", "-f", help="Take the new text from this "
@@ -139,7 +132,6 @@ def edit_cmd(
         console.info(f"{rf.id}: no changes")
 
 
-@app.command()
 def show(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
          as_json: JsonOpt = False) -> None:
     """Show a recipe: metadata, variables and template."""
@@ -182,11 +174,10 @@ def _variable_notes(v: Variable) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-@app.command("list")
 def list_cmd(tag: TagOpt = None, team: TeamOpt = None, as_json: JsonOpt = False) -> None:
     """List all recipes (optionally by tag or collection)."""
-    from promptlib import search
-    from promptlib.cli import index_progress
+    from promptlib.cli.search_flow import index_progress  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.index import search  # noqa: PLC0415  (start-up: only this path loads it)
 
     entries, problems = search.listing(tags=tag or [], teams=team or [],
                                        progress=index_progress)
@@ -199,11 +190,10 @@ def list_cmd(tag: TagOpt = None, team: TeamOpt = None, as_json: JsonOpt = False)
         console.hint("no recipes" + (" with that tag" if tag else ""))
 
 
-@app.command()
 def tags(team: TeamOpt = None, as_json: JsonOpt = False) -> None:
     """List tags with how many recipes carry each."""
-    from promptlib import search
-    from promptlib.cli import index_progress
+    from promptlib.cli.search_flow import index_progress  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.index import search  # noqa: PLC0415  (start-up: only this path loads it)
 
     counts, problems = search.tag_counts(teams=team or [], progress=index_progress)
     warn_problems(problems)
@@ -213,7 +203,6 @@ def tags(team: TeamOpt = None, as_json: JsonOpt = False) -> None:
     console.table(["TAG", "RECIPES"], [(t, str(n)) for t, n in counts])
 
 
-@app.command()
 def remove(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")]) -> None:
     """Delete a recipe and commit the removal (git history keeps it)."""
     rf, committed = catalog.remove(name)
@@ -221,7 +210,6 @@ def remove(name: Annotated[str, typer.Argument(help="Recipe name or collection/n
                     f"removed {rf.id} (it had never been committed)")
 
 
-@app.command()
 def history(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
             as_json: JsonOpt = False) -> None:
     """The recipe's git log: who changed it, when, and why."""
@@ -233,7 +221,6 @@ def history(name: Annotated[str, typer.Argument(help="Recipe name or collection/
                   [(c.sha[:10], c.date[:10], c.author, c.message) for c in commits])
 
 
-@app.command()
 def lint(names: Annotated[list[str] | None, typer.Argument(help="Recipes to check (default: "
                                                            "all).")] = None,
          as_json: JsonOpt = False) -> None:

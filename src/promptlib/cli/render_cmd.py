@@ -6,12 +6,10 @@ from typing import Annotated
 
 import typer
 
-from promptlib.cli.app import app
 from promptlib.cli.render_flow import RenderArgs, run_render
-from promptlib.render import DEFAULT_STDIN_MAX_CHARS
+from promptlib.render.fill import DEFAULT_STDIN_MAX_CHARS
 
 
-@app.command()
 def render(
     name: Annotated[str, typer.Argument(help="Recipe name, collection/name, or a unique prefix.")],
     var: Annotated[list[str] | None, typer.Option(

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from promptlib import console
+from promptlib.cli import console
 
 if TYPE_CHECKING:
-    from promptlib import render as core
-    from promptlib.recipe import Recipe, Variable
+    from promptlib.recipe.model import Recipe, Variable
+    from promptlib.render import fill as core
 
 _FLAGS = {"--copy": "copy", "-c": "copy", "--print": "also_print", "--no-redact": "no_redact",
           "--redact-pii": "redact_pii", "--no-input": "no_input", "--json": "as_json"}
@@ -67,8 +67,9 @@ def parse_render_args(args: Sequence[str]) -> RenderArgs | None:
 
 def run_render(args: RenderArgs) -> None:
     """Find the recipe, gather values (asking on a terminal), render, print or copy, log usage."""
-    from promptlib import catalog, settings
-    from promptlib import render as core
+    from promptlib import settings  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
 
     item = catalog.show(args.name)
     recipe = item.recipe
@@ -86,13 +87,13 @@ def run_render(args: RenderArgs) -> None:
         _copy(result.text, also_print=args.also_print)
     else:
         console.raw(result.text)
-    from promptlib import usage_log
+    from promptlib.metrics import usage_log  # noqa: PLC0415  (start-up: only this path loads it)
 
     usage_log.append(item.id, item.file.collection)  # the usage log: never the values
 
 
 def _copy(text: str, *, also_print: bool) -> None:
-    from promptlib import clipboard
+    from promptlib.cli import clipboard  # noqa: PLC0415  (start-up: only this path loads it)
 
     method = clipboard.copy(text)
     if method:
@@ -104,7 +105,7 @@ def _copy(text: str, *, also_print: bool) -> None:
 
 
 def _ask_missing(recipe: Recipe, inputs: core.Inputs) -> None:
-    from promptlib import render as core
+    from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
 
     for variable in core.missing(recipe, inputs):
         inputs.set(variable.name, _ask(variable), "prompt")
@@ -123,7 +124,7 @@ def _ask(variable: Variable) -> str:
 
 
 def _report(result: core.Rendered, inputs: core.Inputs) -> None:
-    from promptlib import redact
+    from promptlib.redact import detector as redact  # noqa: PLC0415  (start-up: only this path loads it)
 
     line = redact.summary(result.redactions)
     if line:

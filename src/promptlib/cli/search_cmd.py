@@ -1,6 +1,6 @@
 """search: ranked search over every collection.
 
-A plain `promptlib search …` never gets here: `promptlib.cli.main` answers it without importing
+A plain `promptlib search …` never gets here: `promptlib.cli.fastpath` answers it without importing
 Typer. This command serves everything else (`--help`, odd spellings, CliRunner in tests) and
 prints through the same `run_search`.
 """
@@ -11,12 +11,10 @@ from typing import Annotated
 
 import typer
 
-from promptlib.cli import run_search
-from promptlib.cli.app import app
-from promptlib.cli.recipes import JsonOpt, TagOpt, TeamOpt
+from promptlib.cli.options import JsonOpt, TagOpt, TeamOpt
+from promptlib.cli.search_flow import run_search
 
 
-@app.command()
 def search(
     query: Annotated[list[str] | None, typer.Argument(
         help='Words to look for; all must match. Also "a phrase", log* (a prefix), '

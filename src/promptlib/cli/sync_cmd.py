@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from promptlib import config, console
-from promptlib.cli.app import app
+from promptlib import paths as config
+from promptlib.cli import console
+from promptlib.cli.options import JsonOpt
 
 if TYPE_CHECKING:
-    from promptlib.sync_report import Conflict, SyncReport
-    from promptlib.sync_resolve import Settled
+    from promptlib.sync.resolve import Settled
+    from promptlib.sync.state import Conflict, SyncReport
 
 TeamsArg = Annotated[list[str] | None, typer.Argument(help="Collections to sync (default: every "
                                                       "collection with a remote).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 SHOWN = 5
 
 
@@ -63,8 +63,8 @@ def resolve_command(conflict: Conflict, ambiguous: set[str]) -> str:
 
 def print_reports(reports: Sequence[SyncReport]) -> None:
     """The human report of a sync: messages, so on stderr (DESIGN §4); stdout is for `--json`."""
-    from promptlib.cli.teams import warn_tree
-    from promptlib.sync_resolve import THEIRS_REF
+    from promptlib.cli.teams import warn_tree  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.sync.conflicts import THEIRS_REF  # noqa: PLC0415  (start-up: only this path loads it)
 
     counts = Counter(c.name for r in reports for c in r.conflicts)
     ambiguous = {name for name, n in counts.items() if n > 1}
@@ -94,7 +94,7 @@ def print_reports(reports: Sequence[SyncReport]) -> None:
 
 
 def _finish(reports: Sequence[SyncReport], as_json: bool, verb: str) -> None:
-    from promptlib import sync_report
+    from promptlib.sync import state as sync_report  # noqa: PLC0415  (start-up: only this path loads it)
 
     if as_json:
         console.json([r.to_dict() for r in reports])
@@ -108,24 +108,21 @@ def _finish(reports: Sequence[SyncReport], as_json: bool, verb: str) -> None:
         raise error
 
 
-@app.command()
 def pull(teams: TeamsArg = None, as_json: JsonOpt = False) -> None:
     """Bring in the team's changes (commits your hand edits first; never loses work)."""
-    from promptlib import sync
+    from promptlib.sync import core as sync  # noqa: PLC0415  (start-up: only this path loads it)
 
     _finish(sync.pull(teams or []), as_json, "pull")
 
 
-@app.command()
 def push(teams: TeamsArg = None, as_json: JsonOpt = False) -> None:
     """Publish your commits (pulls first when the remote moved; refuses credentials; never
     forces)."""
-    from promptlib import sync
+    from promptlib.sync import core as sync  # noqa: PLC0415  (start-up: only this path loads it)
 
     _finish(sync.push(teams or []), as_json, "push")
 
 
-@app.command()
 def share(
     name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
     to: Annotated[str, typer.Option("--to", help="The team (collection) to share it with.")],
@@ -133,7 +130,7 @@ def share(
                                                 "already has one by that name.")] = None,
 ) -> None:
     """Copy a recipe into another team's collection, commit and push it."""
-    from promptlib import sync
+    from promptlib.sync import core as sync  # noqa: PLC0415  (start-up: only this path loads it)
 
     result = sync.share(name, to, as_name)
     console.success(f"shared {result.source} → {result.target.id} "
@@ -159,7 +156,6 @@ def kept(settled: Settled) -> str:
     return "kept both; theirs had deleted it, so there was nothing to copy"
 
 
-@app.command()
 def resolve(
     name: Annotated[str, typer.Argument(help="The conflicting recipe (name or collection/name).")],
     keep: Annotated[Keep, typer.Option("--keep", help="mine: your version; theirs: the "
@@ -167,7 +163,7 @@ def resolve(
                                        case_sensitive=False)],
 ) -> None:
     """Settle a sync conflict on one recipe; merges and pushes once none is left open."""
-    from promptlib import sync_resolve
+    from promptlib.sync import resolve as sync_resolve  # noqa: PLC0415  (start-up: only this path loads it)
 
     result = sync_resolve.resolve(name, keep.value)
     conflict = result.conflict

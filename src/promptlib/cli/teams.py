@@ -1,7 +1,4 @@
-"""team add/list/remove/usage: team collections (git clones of a team's shared repository).
-
-pull, push, share and resolve live in `sync_cmd`, registered from here.
-"""
+"""team add/list/remove: team collections (git clones of a team's shared repository)."""
 
 from __future__ import annotations
 
@@ -9,13 +6,8 @@ from typing import Annotated
 
 import typer
 
-from promptlib import console
-from promptlib.cli.app import app, new_app
-
-team_app = new_app("Team collections: git clones of a team's shared recipe repository.")
-app.add_typer(team_app, name="team")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+from promptlib.cli import console
+from promptlib.cli.options import JsonOpt
 
 
 def warn_tree(problems: list[str]) -> None:
@@ -24,16 +16,13 @@ def warn_tree(problems: list[str]) -> None:
         console.warn(f"not a usable recipe: {problem}")
 
 
-# `ignore_unknown_options`: a URL such as `--upload-pack=…` arrives as the URL and is refused by
-# the allowlist with exit 4, instead of being mistaken for an option of ours.
-@team_app.command("add", context_settings={"ignore_unknown_options": True})
 def team_add(
     name: Annotated[str, typer.Argument(help="Name for the team's collection, e.g. sre.")],
     url: Annotated[str, typer.Argument(help="The team repository: https://…, ssh://…, "
                                        "user@host:path, git://…, file://… or a local path.")],
 ) -> None:
     """Clone a team's recipe repository as a collection."""
-    from promptlib import teams
+    from promptlib.sync import teams  # noqa: PLC0415  (start-up: only this path loads it)
 
     added = teams.add(name, url)
     warn_tree(added.problems)
@@ -41,10 +30,10 @@ def team_add(
                     f"({added.recipes} recipe{'s' if added.recipes != 1 else ''})")
 
 
-@team_app.command("list")
 def team_list(as_json: JsonOpt = False) -> None:
     """Teams with their URL, recipe count, commits ahead/behind and last sync."""
-    from promptlib import metrics, teams
+    from promptlib.metrics import wins as metrics  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.sync import teams  # noqa: PLC0415  (start-up: only this path loads it)
 
     infos = teams.list_teams()
     usage = {i.name: metrics.publishing(i.name) for i in infos}  # `team usage NAME --publish`
@@ -60,14 +49,13 @@ def team_list(as_json: JsonOpt = False) -> None:
         console.hint("no teams yet: `promptlib team add NAME URL`")
 
 
-@team_app.command("remove")
 def team_remove(
     name: Annotated[str, typer.Argument(help="The team to remove.")],
     force: Annotated[bool, typer.Option("--force", help="Remove even with unpushed work "
                                         "(it is lost).")] = False,
 ) -> None:
     """Remove a team's collection (refused while it holds unpushed work, unless --force)."""
-    from promptlib import teams
+    from promptlib.sync import teams  # noqa: PLC0415  (start-up: only this path loads it)
 
     removed = teams.remove(name, force=force)
     lost = removed.discarded_commits + removed.discarded_changes
@@ -76,6 +64,3 @@ def team_remove(
                                                       if lost else ""))
 
 
-from promptlib.cli import sync_cmd  # noqa: E402  (registers pull, push, share, resolve)
-
-__all__ = ["sync_cmd", "team_app"]

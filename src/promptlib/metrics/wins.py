@@ -1,0 +1,213 @@
+"""Wins and durations: `promptlib win`, and the win files `promptlib report` reads.
+
+What is kept, and where (no server: everything is a file in git or in the state dir):
+
+- **Wins** (`promptlib win NAME --saved 25m --note …`): one small YAML file per win in the
+  recipe's collection, `wins/<date>-<time>-<person>-<recipe>-<random>.yaml`, holding `recipe`
+  (the id), `minutes`, `note`, `author` and `email` (the git identity) and `at` (ISO time with
+  the recorder's UTC offset). One file per win means two people recording wins never touch the
+  same file, so wins never conflict; each is committed and travels with push and pull.
+- **The usage log** and **published usage**: see `metrics.usage` (reading the log, the machine
+  id, publishing) and `usage_log` (appending, on the render hot path).
+- A win file read back may come from a pull: the bounds it is held to, and the checks, are in
+  `metrics.files`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from promptlib import paths as config
+from promptlib.errors import InvalidError
+from promptlib.metrics.files import (
+    MAX_AUTHOR_CHARS,
+    MAX_ID_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_PERSON_CHARS,
+    MAX_SAVED_SECONDS,
+    MAX_WIN_MINUTES,
+    WINS_DIR,
+    NotOursError,
+    data_files,
+    is_name,
+    moment_field,
+    one_line,
+    person_slug,
+    shown,
+    text_field,
+)
+
+# Importers of usage through this module (sync/core.py, cli/teams.py) keep working.
+from promptlib.metrics.usage import commit_usage, publishing
+from promptlib.utils.files import write_atomic
+from promptlib.utils.yamltext import dump_yaml
+
+if TYPE_CHECKING:
+    from promptlib.store.collections import Collection
+
+__all__ = ["MAX_SAVED_SECONDS", "MAX_WIN_MINUTES", "RecordedWin", "Win", "commit_usage",
+           "format_minutes", "load_wins", "minutes_of", "one_line", "parse_duration",
+           "person_slug", "publishing", "record_win", "rounded"]
+
+# --- durations ------------------------------------------------------------------------------------
+
+
+def parse_duration(text: str) -> int:
+    """`90s`, `25m`, `2h`, `1h30m` (also `1h 30m`, `1h30m15s`) → seconds. Bad → InvalidError."""
+    spec = text.strip().lower().replace(" ", "")
+    match = re.fullmatch(r"(?:(\d{1,4})h)?(?:(\d{1,5})m)?(?:(\d{1,6})s)?", spec)
+    if not spec or match is None:
+        hint = "add a unit: e.g. 25m" if spec.isdigit() else "e.g. 90s, 25m, 2h or 1h30m"
+        raise InvalidError(f"bad duration {text!r}", hint=hint)
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise InvalidError(f"bad duration {text!r}: a win saves more than nothing",
+                           hint="e.g. 90s, 25m, 2h or 1h30m")
+    if total > MAX_SAVED_SECONDS:
+        raise InvalidError(f"bad duration {text!r}: more than {MAX_SAVED_SECONDS // 3600} hours "
+                           "for one win", hint="record one win per occasion, e.g. 25m")
+    return total
+
+
+def rounded(value: float) -> float | int:
+    """`value` rounded to two places: a whole number when it is one."""
+    value = round(value, 2)
+    return int(value) if value == int(value) else value
+
+
+def minutes_of(seconds: float) -> float | int:
+    """Seconds as minutes: a whole number when it is one, else rounded to two places."""
+    return rounded(seconds / 60)
+
+
+def format_minutes(minutes: float) -> str:
+    """145 → `2h 25m`; 1.5 → `1m 30s`; 25 → `25m`."""
+    seconds = round(minutes * 60)
+    hours, rest = divmod(seconds, 3600)
+    mins, secs = divmod(rest, 60)
+    parts = [f"{hours}h"] if hours else []
+    if mins or (not hours and not secs):
+        parts.append(f"{mins}m")
+    if secs:
+        parts.append(f"{secs}s")
+    return " ".join(parts)
+
+
+# --- wins -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Win:
+    recipe: str  # the id, `<collection>/<name>`
+    minutes: float | int
+    note: str
+    author: str
+    email: str
+    at: str  # ISO 8601 with the recorder's offset
+
+    @property
+    def name(self) -> str:
+        return self.recipe.rpartition("/")[2]
+
+    @property
+    def day(self) -> str:
+        return self.at[:10]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"recipe": self.recipe, "minutes": self.minutes, "note": self.note,
+                "author": self.author, "email": self.email, "at": self.at}
+
+
+@dataclass(frozen=True)
+class RecordedWin:
+    win: Win
+    relpath: str
+    collection: str
+    remote: bool  # whether the collection has a remote, so the win can travel by push
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.win.to_dict(), "collection": self.collection, "path": self.relpath,
+                "remote": self.remote}
+
+
+def record_win(ref: str, saved: str, note: str | None = None, *,
+               at: datetime | None = None) -> RecordedWin:
+    """Write one win file into the recipe's collection and commit it."""
+    import secrets  # noqa: PLC0415  (stdlib, kept off the start-up path)
+
+    from promptlib.catalog import lookup  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.gitops import remote as gitops_remote  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.gitops import run as gitops  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.gitops.lock import locked  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.store import collections as store  # noqa: PLC0415  (start-up: only this path loads it)
+
+    seconds = parse_duration(saved)
+    text = _clean_note(note or "")
+    rf = lookup.find(ref)
+    if text:
+        catalog.refuse_secrets(text, "--note")
+    coll = store.Collection(rf.collection, rf.root)
+    name, email = gitops.identity(coll.path)
+    # An aware `at` keeps its own offset (it says which calendar day the win belongs to).
+    when = (at if at is not None and at.tzinfo is not None
+            else (at or datetime.now()).astimezone()).replace(microsecond=0)
+    # Clipped to the bounds `load_wins` holds a pulled file to: what `win` writes, it reads.
+    email = email[:MAX_PERSON_CHARS]
+    author = one_line(f"{name} <{email}>")[:MAX_AUTHOR_CHARS]
+    win = Win(rf.id, minutes_of(seconds), text, author, email, when.isoformat())
+    stamp = when.strftime("%Y-%m-%d-%H%M%S")
+    relpath = (f"{WINS_DIR}/{stamp}-{person_slug(email)}-{rf.name}-"
+               f"{secrets.token_hex(3)}{config.RECIPE_SUFFIX}")
+    data = dump_yaml(win.to_dict()).encode("utf-8")
+    with locked(coll.name):
+        write_atomic(store.safe_path(coll, relpath), data)
+        gitops.commit(coll.path, [relpath],
+                      f"Win: {rf.name} saved {format_minutes(win.minutes)}")
+    return RecordedWin(win, relpath, coll.name, gitops_remote.remote_url(coll.path) is not None)
+
+
+def _clean_note(note: str) -> str:
+    text = one_line(note)
+    if len(text) > MAX_NOTE_CHARS:
+        raise InvalidError(f"the note is {len(text):,} characters; at most {MAX_NOTE_CHARS:,}",
+                           hint="say what it saved in a sentence or two")
+    return text
+
+
+def load_wins(coll: Collection) -> tuple[list[Win], list[str]]:
+    """Every win file in a collection, and one problem line per file that is not a win."""
+    wins: list[Win] = []
+    problems: list[str] = []
+    for relpath, doc in data_files(coll, WINS_DIR, problems):
+        try:
+            wins.append(_win_from(doc, coll.name))
+        except NotOursError as exc:
+            problems.append(f"{shown(coll.name, relpath)}: not a win ({exc})")
+    return wins, problems
+
+
+def _win_from(doc: Any, collection: str) -> Win:
+    if not isinstance(doc, dict):
+        raise NotOursError("not a mapping")
+    minutes = doc.get("minutes")
+    if (isinstance(minutes, bool) or not isinstance(minutes, int | float)
+            or not 0 < minutes <= MAX_WIN_MINUTES or not math.isfinite(minutes)):
+        raise NotOursError(f"minutes must be a number above 0 and at most {MAX_WIN_MINUTES:,}")
+    at = moment_field(doc, "at")
+    # The id is rebuilt against the collection the file is in: a team repository may be cloned
+    # under another name than the one its recorder used.
+    name = text_field(doc, "recipe", max_chars=MAX_ID_CHARS).rpartition("/")[2]
+    if not is_name(name):
+        raise NotOursError("recipe must end in a recipe name")
+    email = text_field(doc, "email", required=False, max_chars=MAX_PERSON_CHARS).lower()
+    note = one_line(text_field(doc, "note", required=False, max_chars=4 * MAX_NOTE_CHARS))
+    if len(note) > MAX_NOTE_CHARS:
+        raise NotOursError(f"note must be at most {MAX_NOTE_CHARS:,} characters")
+    author = one_line(text_field(doc, "author", required=False, max_chars=MAX_AUTHOR_CHARS))
+    return Win(f"{collection}/{name}", minutes, note, author or one_line(email), email, at)

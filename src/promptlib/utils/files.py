@@ -1,0 +1,47 @@
+"""Writes that are all or nothing, and reads that never follow a symlink."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def open_nofollow(path: Path | str) -> int:
+    """A read-only descriptor for `path`; a symlink in the last component is refused (ELOOP)."""
+    return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+
+
+class NotRegularFileError(OSError):
+    """A device, FIFO or folder where a file was expected: reading it could block or never end."""
+
+
+def read_nofollow(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file, never through a symlink. Raises OSError."""
+    fd = open_nofollow(path)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFileError(f"not a regular file: {path}")
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(limit)
