@@ -7,7 +7,15 @@ one of those modules (or a new one) and a line here.
 
 from __future__ import annotations
 
-from promptlib.cli import metrics_cmd, recipes, render_cmd, search_cmd, sync_cmd, teams
+from promptlib.cli import (
+    metrics_cmd,
+    recipes,
+    render_cmd,
+    search_cmd,
+    sync_cmd,
+    teams,
+    transfer_cmd,
+)
 from promptlib.cli.group import new_app
 
 app = new_app(
@@ -28,6 +36,9 @@ app.command()(recipes.remove)
 app.command()(recipes.history)
 app.command()(recipes.lint)
 app.command()(recipes.init)
+# Other tools' prompt files in and out.
+app.command("import")(transfer_cmd.import_cmd)
+app.command("export")(transfer_cmd.export_cmd)
 
 # Sharing with teams.
 team_app = new_app("Team collections: git clones of a team's shared recipe repository.")
