@@ -67,19 +67,15 @@ class Fabric:
     def write(self, recipe: Recipe) -> Exported:
         pieces = jinja.variables_only(jinja.parts(recipe.template), "fabric")
         stdin = recipe.stdin_variable
-        out: list[str] = []
-        for piece in pieces:
-            if isinstance(piece, jinja.Var):
-                out.append("{{" + (INPUT if stdin and piece.name == stdin.name else piece.name)
-                           + "}}")
-            else:
-                _check_literal(piece.text)
-                out.append(piece.text)
-        notes = _lost(recipe)
-        if any(not _VARIABLE.fullmatch(v.name) for v in recipe.variables if not v.stdin):
-            raise UnexpressibleError("a variable name fabric would not read back (use lowercase)")
+
+        def name(var: jinja.Var) -> str:
+            return INPUT if stdin is not None and var.name == stdin.name else var.name
+
+        body = "".join("{{" + name(p) + "}}" if isinstance(p, jinja.Var) else p.text
+                       for p in pieces)
+        _check_reads_back(body, [name(p) for p in pieces if isinstance(p, jinja.Var)])
         folder = pattern_name(recipe.name)
-        return Exported({f"{folder}/system.md": "".join(out).encode("utf-8")}, notes)
+        return Exported({f"{folder}/system.md": body.encode("utf-8")}, _lost(recipe))
 
     def finish(self, out: Path, written: list[Recipe]) -> dict[str, bytes]:
         """Descriptions and tags, merged into the folder's pattern_descriptions.json."""
@@ -180,12 +176,18 @@ def _descriptions(patterns_root: Path) -> dict[str, dict[str, Any]]:
 # --- export --------------------------------------------------------------------------------------
 
 
-def _check_literal(literal: str) -> None:
-    for match in _TOKEN.finditer(literal):
-        raw = match.group(1)
-        if raw == INPUT or _VARIABLE.fullmatch(raw):
-            raise UnexpressibleError(f"holds the literal text {match.group()}, which fabric would "
-                                "read as a variable")
+def _check_reads_back(body: str, expected: list[str]) -> None:
+    """The pattern read back must hold exactly these variables: literal braces fabric would
+    take for a variable (`{{name}}` outside code), or a variable name it would not, refuse."""
+    found: list[str] = []
+    _convert(body, found, [])
+    if found != expected:
+        extra = next((name for name in found if name not in expected), None)
+        if extra is not None:
+            raise UnexpressibleError(f"holds the literal text {{{{{extra}}}}}, which fabric "
+                                     "would read as a variable")
+        raise UnexpressibleError("a variable fabric would read as literal text (fabric "
+                                 "variables are lowercase, outside code)")
 
 
 def _lost(recipe: Recipe) -> list[str]:
