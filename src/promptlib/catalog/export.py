@@ -19,7 +19,7 @@ from promptlib.catalog.transfer import Item, Progress, no_progress
 from promptlib.errors import InvalidError, NotFoundError, PromptlibError, RecipeError
 from promptlib.store import collections as store
 from promptlib.store.collections import LoadedRecipe
-from promptlib.utils.files import write_atomic
+from promptlib.utils.files import write_atomic_many
 
 
 @dataclass
@@ -70,8 +70,7 @@ def export_recipes(fmt_name: str, refs: Sequence[str], *, every: bool = False,
             advance(1)
     if written:
         files.update(fmt.finish(root, written))
-    for rel, data in files.items():
-        write_atomic(_inside(root, rel), data)
+    write_atomic_many([(_inside(root, rel), data) for rel, data in files.items()])
     return report
 
 

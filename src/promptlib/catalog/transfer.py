@@ -20,11 +20,17 @@ from promptlib.catalog import formats
 from promptlib.catalog.formats import text
 from promptlib.catalog.formats.base import Draft, Format, Skip
 from promptlib.catalog.recipes import default_collection, example_problems, refuse_secrets
-from promptlib.errors import InvalidError, NotFoundError, PromptlibError, RecipeError
+from promptlib.errors import (
+    ConflictError,
+    InvalidError,
+    NotFoundError,
+    PromptlibError,
+    RecipeError,
+)
 from promptlib.recipe.loader import load as load_recipe
 from promptlib.recipe.model import Recipe, is_valid_name
 from promptlib.store import collections as store
-from promptlib.utils.files import write_atomic
+from promptlib.utils.files import write_atomic, write_atomic_many
 
 OnConflict = Literal["skip", "rename", "replace"]
 # `progress(total)` is a context manager yielding `advance(n)`: the CLI passes a bar.
@@ -160,7 +166,7 @@ def _collection(name: str, *, create: bool) -> tuple[store.Collection | None, bo
 
 def _validate(drafts: list[Draft], fmt: str, coll: store.Collection | None, report: ImportReport,
               advance: Callable[[int], None]) -> list[_Ready]:
-    from promptlib.sandbox import api as sandbox  # noqa: PLC0415 - Jinja2 only when importing
+    from promptlib.sandbox import api as sandbox  # noqa: PLC0415  (Jinja2 only when importing)
 
     # One bounded worker analyses every template: a fork per file would cost seconds.
     analyses = sandbox.check_templates([d.template for d in drafts])
@@ -216,7 +222,7 @@ def _reconcile(draft: Draft, used: frozenset[str]) -> None:
 def _author(coll: store.Collection | None) -> str | None:
     if coll is None:
         return None
-    from promptlib.gitops import run as gitops  # noqa: PLC0415 - git only when it is needed
+    from promptlib.gitops import run as gitops  # noqa: PLC0415  (git only when it is needed)
 
     name, email = gitops.identity(coll.path)
     return f"{name} <{email}>" if name or email else None
@@ -271,26 +277,35 @@ def _free_name(name: str, taken: set[str]) -> str:
 def _write(coll: store.Collection, ready: list[_Ready], fmt: str) -> str:
     """Every file written, then one commit; when the commit fails, the collection is put back
     as it was (new files removed, replaced ones restored)."""
-    from promptlib.gitops import lock  # noqa: PLC0415 - git only when writing
-    from promptlib.gitops import run as gitops  # noqa: PLC0415 - git only when writing
+    from promptlib.gitops import lock  # noqa: PLC0415  (git only when writing)
+    from promptlib.gitops import run as gitops  # noqa: PLC0415  (git only when writing)
 
     with lock.locked(coll.name):
-        written: list[tuple[Path, bytes | None]] = []
+        batch: list[tuple[Path, bytes]] = []
+        before: list[tuple[Path, bytes | None]] = []
         relpaths: list[str] = []
-        try:
-            for entry in ready:
-                rf = entry.replaces or store.new_recipe_path(coll, entry.recipe)
+        for entry in ready:
+            if entry.replaces is not None:
+                rf = entry.replaces
                 path = store.safe_path(coll, rf.relpath)
-                old = store.read_bytes_nofollow(path) if path.exists() else None
-                write_atomic(path, entry.data)
-                written.append((path, old))
-                relpaths.append(rf.relpath)
-                entry.item.files = [rf.relpath]
-            count = len(ready)
+                before.append((path, store.read_bytes_nofollow(path)))
+            else:
+                rf = store.new_recipe_path(coll, entry.recipe)  # checks the path is safe
+                path = rf.path
+                if path.exists():  # another promptlib wrote it since the names were checked
+                    raise ConflictError(f"{rf.id} appeared while importing; nothing written",
+                                        hint="run the import again")
+                before.append((path, None))
+            batch.append((path, entry.data))
+            relpaths.append(rf.relpath)
+            entry.item.files = [rf.relpath]
+        count = len(ready)
+        try:
+            write_atomic_many(batch)
             return gitops.commit(coll.path, relpaths,
                                  f"Import {count} {fmt} recipe{'s' if count != 1 else ''}")
         except BaseException:
-            for path, old in written:
+            for path, old in before:
                 if old is None:
                     path.unlink(missing_ok=True)
                 else:

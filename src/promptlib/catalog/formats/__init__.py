@@ -23,23 +23,23 @@ def get(name: str) -> Format:
     """The format called `name` (exit 2 for an unknown one)."""
     # Each module imported only when its format is asked for.
     if name == "fabric":
-        from promptlib.catalog.formats.fabric import Fabric  # noqa: PLC0415 - one format a run
+        from promptlib.catalog.formats.fabric import Fabric  # noqa: PLC0415  (one format a run)
 
         return Fabric()
     if name == "llm":
-        from promptlib.catalog.formats.llm import Llm  # noqa: PLC0415 - one format a run
+        from promptlib.catalog.formats.llm import Llm  # noqa: PLC0415  (one format a run)
 
         return Llm()
     if name == "prompty":
-        from promptlib.catalog.formats.prompty import Prompty  # noqa: PLC0415 - one format a run
+        from promptlib.catalog.formats.prompty import Prompty  # noqa: PLC0415  (one format a run)
 
         return Prompty()
     if name == "github":
-        from promptlib.catalog.formats.github import Github  # noqa: PLC0415 - one format a run
+        from promptlib.catalog.formats.github import Github  # noqa: PLC0415  (one format a run)
 
         return Github()
     if name == "dotprompt":
-        from promptlib.catalog.formats.dotprompt import Dotprompt  # noqa: PLC0415 - one a run
+        from promptlib.catalog.formats.dotprompt import Dotprompt  # noqa: PLC0415  (one a run)
 
         return Dotprompt()
     raise UsageError(f"unknown format {name!r}", hint="formats: " + ", ".join(NAMES))

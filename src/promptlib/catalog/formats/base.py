@@ -119,7 +119,7 @@ class OneFilePerRecipe:
 
 def read_text(path: Path) -> str:
     """A source file's text: UTF-8 (a BOM dropped), bounded, never through a symlink."""
-    from promptlib.utils.files import read_nofollow  # noqa: PLC0415 - I/O only when reading
+    from promptlib.utils.files import read_nofollow  # noqa: PLC0415  (I/O only when reading)
 
     try:
         data = read_nofollow(path, MAX_SOURCE_BYTES + 1)
@@ -149,14 +149,14 @@ def split_front_matter(text: str) -> tuple[str, str]:
 
 def load_yaml(text: str, what: str) -> dict[str, Any]:
     """Front matter or a YAML file: safe loader, a mapping or nothing."""
-    import yaml  # noqa: PLC0415 - only the formats that hold YAML pay for it
+    import yaml  # noqa: PLC0415  (only the formats that hold YAML pay for it)
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         if "&" in text and any(getattr(e, "anchor", None) for e in yaml.parse(text, Loader=loader)):
             # An alias bomb is small as YAML and huge once a report prints it.
             raise UnsupportedError(f"{what} uses YAML anchors and aliases")
-        data = yaml.load(text, Loader=loader) if text.strip() else {}  # noqa: S506 - safe loader
+        data = yaml.load(text, Loader=loader) if text.strip() else {}  # noqa: S506  (safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

@@ -40,7 +40,7 @@ Part = Text | Var | Block
 
 def parts(template: str) -> list[Part]:
     """The template as text, variables and if-blocks, or `UnexpressibleError`."""
-    import jinja2  # noqa: PLC0415 - export is the only user of the lexer
+    import jinja2  # noqa: PLC0415  (export is the only user of the lexer)
 
     env = jinja2.Environment(keep_trailing_newline=True)  # noqa: S701  (lexing only: nothing renders)
     out: list[Part] = []
