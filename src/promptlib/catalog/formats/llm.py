@@ -78,12 +78,11 @@ class Llm(OneFilePerRecipe):
                                                                   or not v.required)}
         if defaults:
             data["defaults"] = defaults
+        # llm has no place for descriptions, choices or examples: the comment line keeps them.
         extras = recipe_extras(recipe, ("description", "choices", "max_chars", "truncate",
-                                        "required"))
-        notes = [f"{len(recipe.examples)} example(s) not kept (llm templates have none)"] \
-            if recipe.examples else []
+                                        "required"), examples=True)
         document = extras_comment(extras) + dump_yaml(data)
-        return Exported({f"{recipe.name}.yaml": document.encode("utf-8")}, notes)
+        return Exported({f"{recipe.name}.yaml": document.encode("utf-8")})
 
 
 
