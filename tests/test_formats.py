@@ -39,7 +39,8 @@ def test_fabric_literal_braces_stay_literal_and_only_the_input_is_a_variable():
     assert nuclei.stdin_variable is not None
     text_out = render_example(nuclei, {"input": "CVE-2024-0001 in acme"})
     for literal in ("{{BaseURL}}", "{{Hostname}}", "{{a1}}", "`{{ text }}`", "{{}}",
-                    "{{ expression.", "{% raw %}"):
+                    "{{ expression.", "{% raw %}", '{{hex_encode(aes_gcm("AES256Key", '
+                    '"exampleplaintext"))}}', "{{<expression>}}"):
         assert literal in text_out
     # fabric appends the input when the pattern does not place it
     assert text_out.endswith("INPUT:\nCVE-2024-0001 in acme")

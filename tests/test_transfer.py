@@ -210,3 +210,35 @@ def test_a_large_patterns_folder_imports_in_one_commit(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["imported"] == 250
     assert commits("many") == 1
+
+
+def test_the_core_drives_a_progress_callback(tmp_path):
+    write_tree(tmp_path / "p", {f"p{i}/system.md": f"Check {i}.\n" for i in range(5)})
+    seen: list[int] = []
+
+    class Bar:
+        def __init__(self, total: int) -> None:
+            self.total = total
+
+        def __enter__(self) -> Any:
+            return seen.append
+
+        def __exit__(self, *exc: object) -> None:
+            seen.insert(0, -self.total)
+
+    transfer.import_files("fabric", [str(tmp_path / "p")], to="bar", progress=Bar)
+    assert seen[0] == -10  # read and validated: two steps a file
+    assert sum(seen[1:]) == 10
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a pseudo-terminal")
+def test_a_terminal_shows_a_progress_bar(tmp_path):
+    from tests.test_tty import run_on_tty
+
+    write_tree(tmp_path / "p", {f"p{i:03d}/system.md": f"Check service {i}.\n"
+                                for i in range(250)})
+    code, screen = run_on_tty(["import", "fabric", str(tmp_path / "p"), "--to", "tty"],
+                              timeout=120)
+    assert code == 0, screen
+    assert "importing" in screen
+    assert "imported 250 of 250 file(s) into tty" in screen
