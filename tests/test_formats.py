@@ -126,7 +126,7 @@ def test_prompty_v1_roles_inputs_and_sample():
     assert out.startswith("## System\n\nYou are an AI assistant")
     assert out.endswith("## User\n\nHow do I reset my password?\n")
     item = by_source(report, "basic-v1")
-    assert "(Prompty v1)" in item.source
+    assert item.notes[0] == "read as Prompty v1"
     assert any(n.startswith("model:") for n in item.notes)
 
 
@@ -138,7 +138,7 @@ def test_prompty_v2_enums_defaults_optional_and_unused_inputs():
     assert triage.variable("product").required is False
     assert triage.variable("unused_flag") is None
     item = by_source(report, "triage-v2")
-    assert "(Prompty v2)" in item.source
+    assert item.notes[0] == "read as Prompty v2"
     assert any("unused_flag" in n for n in item.notes)
     assert triage.examples[0].vars == {"ticket": "My invoice shows a double charge."}
     out = render_example(triage, {"ticket": "T", "product": "Billing"})
@@ -178,7 +178,7 @@ def test_github_spaced_braces_stay_literal():
     vue = recipes["vue-help"]
     assert [v.name for v in vue.variables] == ["framework"]
     assert render_example(vue, {"framework": "Vue"}) == \
-        "Explain what `{{ text }}` prints in this Vue component.\n"
+        "Explain what `{{ text }}` prints in this Vue component."
     assert by_source(report, "no-messages").status == "skipped"
 
 
@@ -212,6 +212,17 @@ def test_dotprompt_enum_roles_standalone_blocks_and_escapes():
     assert any(n.startswith("output:") for n in by_source(report, "incident-brief").notes)
 
 
+def test_dotprompt_each_over_an_array_input(tmp_path):
+    source = tmp_path / "checklist.prompt"
+    source.write_text("---\ninput:\n  schema:\n    items(array, Steps to check): string\n---\n"
+                      "Check these:\n{{#each items}}\n- {{this}} ({{@index}})\n{{/each}}\nDone.\n")
+    _, recipes = imported("dotprompt", source)
+    checklist = recipes["checklist"]
+    assert checklist.variable("items").description == "Steps to check"
+    assert render_example(checklist, {"items": ["disk", "dns"]}) == \
+        "Check these:\n- disk (0)\n- dns (1)\nDone.\n"
+
+
 def test_dotprompt_json_schema_and_refusals():
     report, recipes = imported("dotprompt", FIXTURES / "dotprompt")
     search = recipes["json-schema"]
@@ -238,7 +249,7 @@ def test_messages_split_back_only_from_a_leading_heading():
     assert text.split_messages(joined, plain_role="user") == [
         ("system", "S\n\n## Steps\n1."), ("user", "U")]
     assert text.split_messages("Intro\n## User\nx\n", plain_role="user") == [
-        ("user", "Intro\n## User\nx")]
+        ("user", "Intro\n## User\nx\n")]
 
 
 def test_handlebars_round_trip_keeps_the_rendered_text():

@@ -32,7 +32,7 @@ from promptlib.catalog.formats.base import (
     recipe_extras,
     stdin_name,
 )
-from promptlib.recipe.model import Recipe
+from promptlib.recipe.model import Recipe, Variable
 from promptlib.utils.yamltext import dump_yaml
 
 INPUT = "input"
@@ -65,7 +65,8 @@ class Llm(OneFilePerRecipe):
         rename = {stdin.name: INPUT} if stdin else {}
         data: dict[str, Any] = {}
         for role, body in text.split_messages(recipe.template, plain_role="user"):
-            pieces = jinja.variables_only(jinja.parts(body), "llm")
+            pieces = jinja.variables_only(_without_appended_input(jinja.parts(body), stdin),
+                                          "llm")
             key = {"system": "system", "user": "prompt"}.get(role)
             if key is None or key in data:
                 raise UnexpressibleError(f"a second {role} message: an llm template holds one "
@@ -103,7 +104,8 @@ def _draft(path: Path, source: str, data: dict[str, Any]) -> Draft | Skip:
     if not (prompt or "").strip():
         prompt_t = stdin  # llm: the input is the prompt of a system-only template
     elif not uses_input:
-        prompt_t = prompt_t + "\n" + stdin  # llm appends it after a newline
+        # llm appends the input after a newline, when there is one.
+        prompt_t += "{% if " + rename[INPUT] + " %}\n" + stdin + "{% endif %}"
     used.append(rename[INPUT])
     template = text.join_messages([("system", system_t), ("user", prompt_t)], plain_role="user")
     defaults = mapping(data, "defaults")
@@ -112,6 +114,8 @@ def _draft(path: Path, source: str, data: dict[str, Any]) -> Draft | Skip:
         if name == rename[INPUT]:
             variables[name] = {"description": "The input llm takes from stdin or the command "
                                               "line", "stdin": True}
+            if (prompt or "").strip() and not uses_input:
+                variables[name]["required"] = False
             continue
         variables[name] = {"description": text.humanize(name)}
         if name in defaults:
@@ -127,6 +131,16 @@ def _draft(path: Path, source: str, data: dict[str, Any]) -> Draft | Skip:
                   variables, notes=notes)
     apply_extras(draft, extras)
     return draft
+
+
+def _without_appended_input(pieces: list[jinja.Part], stdin: Variable | None) -> list[jinja.Part]:
+    """`…{% if input %}\n{{ input }}{% endif %}` at the end is what llm does by itself with the
+    input of a prompt that does not place it: leave it to llm."""
+    if stdin is None or len(pieces) < 4:
+        return pieces
+    tail = [jinja.Block("if", stdin.name), jinja.Text("\n"), jinja.Var(stdin.name),
+            jinja.Block("endif")]
+    return pieces[:-4] if pieces[-4:] == tail else pieces
 
 
 def _convert(source: str, used: list[str], notes: list[str], rename: dict[str, str]) -> str:

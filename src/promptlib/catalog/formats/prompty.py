@@ -135,7 +135,8 @@ def _draft(path: Path, front: dict[str, Any], body: str) -> Draft | Skip:
               if key not in _KNOWN]
     title = _title(front, path)
     description = text.one_line(string(front, "description"))
-    draft = Draft(f"{path} (Prompty {'v2' if v2 else 'v1'})", text.recipe_name(path.stem), title,
+    notes.insert(0, f"read as Prompty {'v2' if v2 else 'v1'}")
+    draft = Draft(str(path), text.recipe_name(path.stem), title,
                   description or text.first_sentence(body) or title,
                   text.tags([], tags if isinstance(tags, list) else [], "prompty"), template,
                   variables, examples, notes, reconcile=True,

@@ -16,7 +16,6 @@ _OPENER = re.compile(r"\{[{%#]")
 _SPAN = re.compile(r"\{[{%#].*?(?:[}%#]\}|$)", re.MULTILINE)
 _ENDRAW = re.compile(r"\{%-?\s*endraw")
 
-ROLES = ("system", "user", "assistant")
 _HEADING = re.compile(r"^## (System|User|Assistant)$", re.MULTILINE)
 
 
@@ -53,7 +52,9 @@ def join_messages(messages: Sequence[tuple[str, str]], *, plain_role: str) -> st
     if not kept:
         return ""
     if len(kept) == 1 and kept[0][0] == plain_role:
-        return kept[0][1] + "\n"
+        # One plain message keeps its own ending, so a round trip does not add a newline.
+        ends = next(body for role, body in messages if body.strip()).rstrip(" \t")
+        return kept[0][1] + ("\n" if ends.endswith("\n") else "")
     return "\n\n".join(f"## {role.capitalize()}\n\n{body}" for role, body in kept) + "\n"
 
 
@@ -63,7 +64,7 @@ def split_messages(template: str, *, plain_role: str) -> list[tuple[str, str]]:
     stripped = template.lstrip("\n")
     first = _HEADING.match(stripped)
     if first is None:
-        return [(plain_role, template.strip("\n"))]
+        return [(plain_role, template)]
     heads = list(_HEADING.finditer(stripped))
     messages = []
     for i, head in enumerate(heads):
