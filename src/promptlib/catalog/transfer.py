@@ -10,6 +10,7 @@ replaced, or skipped with the reason. `dry_run` builds the same report and write
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -110,6 +111,7 @@ def import_files(fmt_name: str, paths: Sequence[str], *, to: str | None = None,
                 drafts.append(converted)
             advance(1)
         ready = _validate(drafts, fmt.name, coll, report, advance)
+    report.items.sort(key=lambda item: item.source)  # the order the files were found in
     _resolve_names(ready, coll, on_conflict, report)
     if not dry_run and ready:
         report.commit = _write(coll, ready, fmt.name) if coll else None
@@ -187,13 +189,21 @@ def _validate(drafts: list[Draft], fmt: str, coll: store.Collection | None, repo
             if problems:
                 raise InvalidError(problems[0])
         except PromptlibError as exc:
-            item.status, item.reason = "skipped", str(exc.message)
+            item.status, item.reason = "skipped", _reason(exc, draft.source)
             report.items.append(item)
         else:
             ready.append(_Ready(draft, data, recipe, item))
             report.items.append(item)
         advance(1)
     return ready
+
+
+def _reason(exc: PromptlibError, source: str) -> str:
+    """Why a converted recipe failed, without the line numbers of the recipe file it would
+    have become (the report already names the source file)."""
+    if isinstance(exc, RecipeError):
+        return f"{exc.field}: {exc.reason}" if exc.field else exc.reason
+    return re.sub(rf"^{re.escape(source)}(:\d+)?: ", "", exc.message)
 
 
 def _reconcile(draft: Draft, used: frozenset[str]) -> None:
