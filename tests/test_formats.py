@@ -85,6 +85,16 @@ def test_fabric_skips_say_why_and_plugins_are_reported():
     assert len(report.items) == 7  # every folder named
 
 
+def test_fabric_checkout_root_finds_its_patterns_folder(tmp_path):
+    from tests.conftest import write_tree
+
+    write_tree(tmp_path / "fabric", {"README.md": "fabric\n", "cmd/main.go": "package main\n",
+                                     "data/patterns/ai/system.md": "Answer briefly.\n"})
+    report, recipes = imported("fabric", tmp_path / "fabric")
+    assert list(recipes) == ["ai"]
+    assert len(report.items) == 1
+
+
 # --- llm ------------------------------------------------------------------------------------------
 
 

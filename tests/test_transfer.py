@@ -44,6 +44,11 @@ def test_imported_patterns_render_are_found_by_title_and_pass_lint(cli):
     assert cli("import", "fabric", str(PATTERNS), "--to", "fabric").exit_code == 0
     found = cli("search", "nuclei", "--json")
     assert [hit["id"] for hit in json.loads(found.output)] == ["fabric/write-nuclei-rule"]
+    for rf in store.iter_recipe_files(store.collection("fabric")):
+        title = store.read(rf).title
+        word = max(title.split(), key=len)
+        hits = json.loads(cli("search", word, "--team", "fabric", "--json").output)
+        assert rf.id in [hit["id"] for hit in hits], (title, word)
     rendered = cli("render", "fabric/summarize-incident", input="12:01 db failover started\n")
     assert rendered.exit_code == 0, rendered.output
     assert rendered.output.endswith("INPUT:\n12:01 db failover started\n")

@@ -48,8 +48,11 @@ class Fabric:
             return [root]
         if not root.is_dir():
             return []
-        return sorted(p for p in root.iterdir()
-                      if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+        for inner in (root / "data" / "patterns", root / "patterns"):
+            if inner.is_dir() and not any((p / "system.md").is_file() for p in _folders(root)):
+                root = inner  # a checkout of fabric itself: its patterns are in there
+                break
+        return _folders(root)
 
     def read(self, path: Path) -> Draft | Skip:
         source = str(path / "system.md")
@@ -93,6 +96,11 @@ class Fabric:
                      "tags": [t.upper() for t in r.tags]} for key, r in mine.items()]
         document = json.dumps({"patterns": entries}, indent=2, ensure_ascii=False) + "\n"
         return {DESCRIPTIONS: document.encode("utf-8")}
+
+
+def _folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
 
 def pattern_name(recipe_name: str) -> str:
