@@ -7,7 +7,15 @@ one of those modules (or a new one) and a line here.
 
 from __future__ import annotations
 
-from promptlib.cli import metrics_cmd, recipes, render_cmd, search_cmd, sync_cmd, teams
+from promptlib.cli import (
+    metrics_cmd,
+    recipes,
+    redact_cmd,
+    render_cmd,
+    search_cmd,
+    sync_cmd,
+    teams,
+)
 from promptlib.cli.group import new_app
 
 app = new_app(
@@ -18,6 +26,7 @@ app = new_app(
 # Finding and using recipes.
 app.command()(search_cmd.search)
 app.command()(render_cmd.render)
+app.command()(redact_cmd.redact)
 app.command()(recipes.show)
 app.command("list")(recipes.list_cmd)
 app.command()(recipes.tags)

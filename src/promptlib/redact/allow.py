@@ -21,9 +21,7 @@ from promptlib.errors import InvalidError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from pathlib import Path
 
-ALLOW_FILE = ".promptlib/redact.yaml"  # inside a collection, committed with it
 _SAMPLES_PER_KIND = 3
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)[*+{]")
 
@@ -99,26 +97,20 @@ def covered_kind(pattern: re.Pattern[str]) -> str | None:
     return None
 
 
-def load(path: Path) -> AllowList:
-    """The allow-list of one YAML file (`allow:` at its top); EMPTY when there is no file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return EMPTY
-    except OSError as exc:
-        raise InvalidError(f"{path}: cannot read ({exc.strerror})") from None
-    import yaml  # noqa: PLC0415 - only when the file exists
+def parse_file(text: str, source: str) -> AllowList:
+    """The allow-list of one YAML file's text (`allow:` at its top)."""
+    import yaml  # noqa: PLC0415 - only when there is a file
 
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        raise InvalidError(f"{path}: not valid YAML: {exc}") from None
+        raise InvalidError(f"{source}: not valid YAML: {exc}") from None
     if data is None:
         return EMPTY
     if not isinstance(data, dict) or set(data) - {"allow"}:
-        raise InvalidError(f"{path}: expected a mapping with one key, allow:")
-    return parse(data.get("allow"), str(path))
+        raise InvalidError(f"{source}: expected a mapping with one key, allow:")
+    return parse(data.get("allow"), source)
 
 
 def combine(lists: Iterable[AllowList]) -> AllowList | None:

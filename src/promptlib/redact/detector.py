@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from promptlib.redact import registry
 from promptlib.redact.registry import KINDS, PII_KINDS, RANK
@@ -30,7 +30,16 @@ if TYPE_CHECKING:
 
     from promptlib.redact.allow import AllowList
 
-__all__ = ["KINDS", "PII_KINDS", "Finding", "find_secrets", "redact", "summary"]
+__all__ = [
+    "KINDS",
+    "PII_KINDS",
+    "Finding",
+    "Redaction",
+    "analyse",
+    "find_secrets",
+    "redact",
+    "summary",
+]
 
 
 @dataclass(frozen=True)
@@ -187,29 +196,42 @@ def _settled_claims(text: str, pii: bool, allow: AllowList | None) -> list[_Clai
     return claims
 
 
-def find_secrets(text: str, *, pii: bool = False, allow: AllowList | None = None) -> list[Finding]:
-    """Non-overlapping findings in order of start, with their line and column."""
+class Redaction(NamedTuple):
+    text: str  # with every finding replaced by its marker
+    counts: dict[str, int]  # findings by kind
+    findings: list[Finding]
+
+
+def analyse(text: str, *, pii: bool = False, allow: AllowList | None = None) -> Redaction:
+    """The redacted text, the counts and the findings, from one detection pass."""
+    claims = _settled_claims(text, pii, allow)
     findings: list[Finding] = []
+    counts: dict[str, int] = {}
     line, counted_to, line_start = 1, 0, 0
-    for kind, start, end in _settled_claims(text, pii, allow):
+    for kind, start, end in claims:
         newlines = text.count("\n", counted_to, start)
         if newlines:
             line += newlines
             line_start = text.rfind("\n", counted_to, start) + 1
         counted_to = start
         findings.append(Finding(kind, start, end, line, start - line_start + 1))
-    return findings
+        counts[kind] = counts.get(kind, 0) + 1
+    return Redaction(_apply(text, claims) if claims else text, counts, findings)
+
+
+def find_secrets(
+    text: str, *, pii: bool = False, allow: AllowList | None = None
+) -> list[Finding]:
+    """Non-overlapping findings in order of start, with their line and column."""
+    return analyse(text, pii=pii, allow=allow).findings
 
 
 def redact(
     text: str, *, pii: bool = False, allow: AllowList | None = None
 ) -> tuple[str, dict[str, int]]:
     """The text with every finding replaced by [REDACTED:kind], and counts by kind."""
-    claims = _settled_claims(text, pii, allow)
-    counts: dict[str, int] = {}
-    for kind, _, _ in claims:
-        counts[kind] = counts.get(kind, 0) + 1
-    return (_apply(text, claims) if claims else text), counts
+    result = analyse(text, pii=pii, allow=allow)
+    return result.text, result.counts
 
 
 def summary(counts: dict[str, int]) -> str:
