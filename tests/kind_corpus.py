@@ -132,6 +132,7 @@ def negatives(kind: Kind, rng: random.Random) -> list[str]:
 
             out.append(_fill_with(template, marked))
     var = _var(kind)
+    out += [f"{var}={shape}" for shape in out]  # the same look-alikes in their setting
     for placeholder in ("<your-token-here>", "${" + var + "}", "{{ " + var.lower() + " }}",
                         "********", "YOUR_API_KEY", "xxxxxxxxxxxxxxxx", "$" + var, "null"):
         out.append(f"{var}={placeholder}")

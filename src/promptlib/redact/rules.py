@@ -125,13 +125,18 @@ def body_random(start: int) -> Callable[[str], bool]:
     """A check that a token's random part, after its `start` characters of prefix, is random:
     the longest run of letters and digits (the secret of `xoxb-<team>-<bot>-<secret>`, of
     `github_pat_<id>_<secret>`), or the whole body when every run is short."""
-    return lambda value: _MARK not in value.lower() and random_enough(_longest_run(value[start:]))
+    return lambda value: _MARK not in value.lower() and random_enough(longest_run(value[start:]))
 
 
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]++")
 
 
-def _longest_run(body: str) -> str:
+def runs(value: str) -> list[str]:
+    """The runs of letters and digits in a value."""
+    return _SEPARATORS.split(value)
+
+
+def longest_run(body: str) -> str:
     longest = max(_SEPARATORS.split(body), key=len)
     return longest if len(longest) >= 16 else _SEPARATORS.sub("", body)
 

@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from promptlib.redact.rules import Kind, b64decode, lazy, periodic, random_enough
+from promptlib.redact.rules import (
+    Kind,
+    b64decode,
+    lazy,
+    longest_run,
+    periodic,
+    random_enough,
+    runs,
+)
 
 if TYPE_CHECKING:
     import random
@@ -39,11 +47,17 @@ def is_placeholder(value: str) -> bool:
         return True
     if len(value) < 4:
         return False
-    return (
-        len(set(value)) <= 2 or "example" in value.lower() or (len(value) >= 8 and periodic(value))
-    )
+    if len(set(value)) <= 2 or "example" in value.lower() or _MASKED().search(value):
+        return True
+    # A long token-shaped value whose "random" part was filled in by hand (`ghp_ABCABC…`,
+    # `00000000-0000-…`): generated secrets that long are never that uniform.
+    run = longest_run(value)
+    if len(run) >= 16 and not random_enough(run):
+        return True
+    return len(value) <= 512 and any(len(r) >= 8 and periodic(r, 4) for r in runs(value))
 
 
+_MASKED = lazy(r"(.)\1{7}")  # `ghp_xxxxxxxx…`: eight of one character are typed, not drawn
 _PLACEHOLDER = lazy(  # matched against the lowercased value
     r"""
       (?:\$\{|\$\(|\{|\[|<|%\(|%[a-z_]++%|\[redacted:)
