@@ -7,6 +7,7 @@ alone, false-positive rate <= 2% on the negatives, per kind.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,9 @@ def test_false_positive_rate_per_kind(scores: dict[str, Counter[str]]) -> None:
 
 def test_ordinary_log_content_is_never_flagged(scores: dict[str, Counter[str]]) -> None:
     assert scores["(ordinary log content)"]["false"] == 0
+
+
+def test_the_readme_lists_every_kind() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Redaction") :]
+    assert [k.name for k in KIND_INFO if f"`{k.name}`" not in section] == []
