@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from promptlib.redact.detector import find_secrets
+from promptlib.redact.detector import find_secrets, redact
 from promptlib.redact.registry import KIND_INFO, PII_KINDS
 from tests.kind_corpus import Case, build
 
@@ -85,3 +85,14 @@ def test_the_readme_lists_every_kind() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Redaction") :]
     assert [k.name for k in KIND_INFO if f"`{k.name}`" not in section] == []
+
+
+def test_a_megabyte_of_benign_log_is_left_alone() -> None:
+    from tests.redaction_corpus import generate
+
+    corpus = generate(lines=8000, seed=11, plant_every=0)
+    text = corpus.text
+    assert len(text) >= 1_000_000
+    out, _ = redact(text)
+    changed = sum(a != b for a, b in zip(text.split("\n"), out.split("\n"), strict=True))
+    assert changed / len(corpus.lines) < 0.001
