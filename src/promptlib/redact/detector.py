@@ -183,12 +183,44 @@ def _to_source(claims: list[_Claim], later: list[_Claim]) -> Iterator[Span]:
 _MAX_ROUNDS = 4
 
 
+# What a redaction can expose lies next to its marker: the next round looks only at the lines
+# around each one (this far on either side), not at the whole text again.
+_REACH = 1024
+
+
+def _claims_near_markers(
+    redacted: str, claims: list[_Claim], pii: bool, allow: AllowList | None
+) -> list[_Claim]:
+    if len(claims) * 4 * _REACH >= len(redacted):
+        return _claims(redacted, pii, allow)  # the windows would cover it all anyway
+    windows: list[list[int]] = []
+    shift = 0
+    for kind, start, end in claims:
+        marker_start = start + shift
+        marker_end = marker_start + len(_marker(kind))
+        shift = marker_end - end
+        # At a line's edge where one is near; else (one huge line) at twice the reach.
+        floor, ceiling = max(0, marker_start - 2 * _REACH), marker_end + 2 * _REACH
+        low = redacted.rfind("\n", floor, max(0, marker_start - _REACH)) + 1 or floor
+        high = redacted.find("\n", min(len(redacted), marker_end + _REACH), ceiling)
+        high = min(len(redacted), ceiling) if high < 0 else high
+        if windows and low <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], high)
+        else:
+            windows.append([low, high])
+    found: list[_Claim] = []
+    for low, high in windows:
+        part = redacted if (low, high) == (0, len(redacted)) else redacted[low:high]
+        found += [(kind, low + s, low + e) for kind, s, e in _claims(part, pii, allow)]
+    return found
+
+
 def _settled_claims(text: str, pii: bool, allow: AllowList | None) -> list[_Claim]:
     claims = _claims(text, pii, allow)
     for _ in range(_MAX_ROUNDS - 1):
         if not claims:
             break
-        later = _claims(_apply(text, claims), pii, allow)
+        later = _claims_near_markers(_apply(text, claims), claims, pii, allow)
         if not later:
             break
         spans = [_span(kind, start, end) for kind, start, end in claims]
@@ -205,8 +237,20 @@ class Redaction(NamedTuple):
 def analyse(text: str, *, pii: bool = False, allow: AllowList | None = None) -> Redaction:
     """The redacted text, the counts and the findings, from one detection pass."""
     claims = _settled_claims(text, pii, allow)
-    findings: list[Finding] = []
+    return Redaction(
+        _apply(text, claims) if claims else text, _counts(claims), _findings(text, claims)
+    )
+
+
+def _counts(claims: list[_Claim]) -> dict[str, int]:
     counts: dict[str, int] = {}
+    for kind, _, _ in claims:
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _findings(text: str, claims: list[_Claim]) -> list[Finding]:
+    findings: list[Finding] = []
     line, counted_to, line_start = 1, 0, 0
     for kind, start, end in claims:
         newlines = text.count("\n", counted_to, start)
@@ -215,23 +259,20 @@ def analyse(text: str, *, pii: bool = False, allow: AllowList | None = None) -> 
             line_start = text.rfind("\n", counted_to, start) + 1
         counted_to = start
         findings.append(Finding(kind, start, end, line, start - line_start + 1))
-        counts[kind] = counts.get(kind, 0) + 1
-    return Redaction(_apply(text, claims) if claims else text, counts, findings)
+    return findings
 
 
-def find_secrets(
-    text: str, *, pii: bool = False, allow: AllowList | None = None
-) -> list[Finding]:
+def find_secrets(text: str, *, pii: bool = False, allow: AllowList | None = None) -> list[Finding]:
     """Non-overlapping findings in order of start, with their line and column."""
-    return analyse(text, pii=pii, allow=allow).findings
+    return _findings(text, _settled_claims(text, pii, allow))
 
 
 def redact(
     text: str, *, pii: bool = False, allow: AllowList | None = None
 ) -> tuple[str, dict[str, int]]:
     """The text with every finding replaced by [REDACTED:kind], and counts by kind."""
-    result = analyse(text, pii=pii, allow=allow)
-    return result.text, result.counts
+    claims = _settled_claims(text, pii, allow)
+    return (_apply(text, claims) if claims else text), _counts(claims)
 
 
 def summary(counts: dict[str, int]) -> str:
