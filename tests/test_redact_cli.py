@@ -188,7 +188,7 @@ def test_an_allowed_value_and_pattern_are_left_alone() -> None:
 
 @pytest.mark.parametrize("pattern", ["ghp_.*", "ghp_", "^AKIA", "[A-Za-z0-9]{20,}", ".", "hf_"])
 def test_an_allow_pattern_may_never_cover_a_credential_shape(pattern: str) -> None:
-    with pytest.raises(InvalidError, match=r"would allow every [a-z_0-9]+ credential"):
+    with pytest.raises(InvalidError, match=r"would allow real [a-z_0-9]+ credentials"):
         allow_mod.parse([pattern], ".promptlib/redact.yaml")
 
 
@@ -220,7 +220,7 @@ def test_a_credential_shaped_allow_entry_is_refused_with_exit_4(tmp_path: Path) 
         cwd=tmp_path, check=False,
     )
     assert done.returncode == 4, done.stderr
-    assert "would allow every github_pat credential" in done.stderr
+    assert "would allow real github_pat credentials" in done.stderr
 
 
 def test_the_users_config_allows_too(home: Path) -> None:

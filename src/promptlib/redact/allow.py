@@ -73,8 +73,8 @@ def _checked(source: str, where: str) -> re.Pattern[str]:
     covered = covered_kind(pattern)
     if covered is not None:
         raise InvalidError(
-            f"{where}: {source!r} would allow every {covered} credential; "
-            "allow one value, or a pattern narrow enough to match no real credential"
+            f"{where}: {source!r} would allow real {covered} credentials (it matches a "
+            "generated one); allow one value, or an anchored pattern that matches no credential"
         )
     return pattern
 
@@ -82,19 +82,32 @@ def _checked(source: str, where: str) -> re.Pattern[str]:
 def covered_kind(pattern: re.Pattern[str]) -> str | None:
     """The first credential kind (personal data aside) one of whose generated samples the
     pattern matches, or None."""
-    import random  # noqa: PLC0415 - only when an allow-list holds patterns
-
-    from promptlib.redact.registry import KIND_INFO, PII_KINDS  # noqa: PLC0415 - the same
-    from promptlib.redact.rules import sample_of_kind  # noqa: PLC0415 - the same
-
-    rng = random.Random(20260501)  # noqa: S311 - samples to test against, not secrets
-    for kind in KIND_INFO:
-        if kind.name in PII_KINDS:
-            continue
-        for _ in range(_SAMPLES_PER_KIND):
-            if pattern.search(sample_of_kind(kind, rng)):
-                return kind.name
+    for kind, sample in _samples():
+        if pattern.search(sample):
+            return kind
     return None
+
+
+_SAMPLES: list[tuple[str, str]] = []
+
+
+def _samples() -> list[tuple[str, str]]:
+    """A few samples of every credential kind, generated once per process from the kinds'
+    documented formats with a fixed seed: the same entry is always judged the same way."""
+    if not _SAMPLES:
+        import random  # noqa: PLC0415 - only when an allow-list holds patterns
+
+        from promptlib.redact.registry import KIND_INFO, PII_KINDS  # noqa: PLC0415 - the same
+        from promptlib.redact.rules import sample_of_kind  # noqa: PLC0415 - the same
+
+        rng = random.Random(20260501)  # noqa: S311 - samples to test against, not secrets
+        _SAMPLES.extend(
+            (kind.name, sample_of_kind(kind, rng))
+            for kind in KIND_INFO
+            if kind.name not in PII_KINDS
+            for _ in range(_SAMPLES_PER_KIND)
+        )
+    return _SAMPLES
 
 
 def parse_file(text: str, source: str) -> AllowList:
