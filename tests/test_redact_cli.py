@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from promptlib.cli.redact_flow import RedactArgs, parse_redact_args
 from promptlib.errors import InvalidError
 from promptlib.redact import allow as allow_mod
 from promptlib.redact.detector import find_secrets, redact
@@ -244,3 +245,21 @@ def test_add_and_render_honour_the_collections_allow_file(cli, home: Path, tmp_p
     rendered = cli("render", "uses-fixture", "-v", f"host={AKIA}", "--json")
     assert rendered.exit_code == 0, rendered.output
     assert json.loads(rendered.stdout)["redactions"] == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], RedactArgs([])),
+        (["a.log", "--check", "b.log"], RedactArgs(["a.log", "b.log"], check=True)),
+        (["--json", "--redact-pii", "-"], RedactArgs(["-"], as_json=True, redact_pii=True)),
+        (["--", "--check"], RedactArgs(["--check"])),
+    ],
+)
+def test_plain_redacts_are_parsed_by_the_fast_path(args: list[str], expected: RedactArgs) -> None:
+    assert parse_redact_args(args) == expected
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--check=1"], ["--unknown"]])
+def test_anything_unusual_goes_to_typer(args: list[str]) -> None:
+    assert parse_redact_args(args) is None
