@@ -263,3 +263,21 @@ def test_plain_redacts_are_parsed_by_the_fast_path(args: list[str], expected: Re
 @pytest.mark.parametrize("args", [["--help"], ["-h"], ["--check=1"], ["--unknown"]])
 def test_anything_unusual_goes_to_typer(args: list[str]) -> None:
     assert parse_redact_args(args) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("curl -u admin:Adm1nPassw0rd https://x", "curl -u admin:[REDACTED:password] https://x"),
+        ("mysql -u root -pS3cr3tPass db", "mysql -u root -p[REDACTED:password] db"),
+        ("sshpass -p 'Hunter2!Go' ssh bastion", "sshpass -p '[REDACTED:password]' ssh bastion"),
+        ("docker run -u 1000:1000 -p 8080:80 nginx", "docker run -u 1000:1000 -p 8080:80 nginx"),
+        ("kubectl logs -p api-7f9d8c6b5-x2x4z", "kubectl logs -p api-7f9d8c6b5-x2x4z"),
+        ("Driver={ODBC 18};Server=db;Uid=sa;Pwd=Xy7!pQ2zW;",
+         "Driver={ODBC 18};Server=db;Uid=sa;Pwd=[REDACTED:odbc_password];"),
+        ("jdbc:mysql://db/app?user=app&password=S3cret99x",
+         "jdbc:mysql://db/app?user=app&password=[REDACTED:jdbc_password]"),
+    ],
+)
+def test_passwords_on_command_lines_and_in_connection_strings(text: str, expected: str) -> None:
+    assert redact(text)[0] == expected

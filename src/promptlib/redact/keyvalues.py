@@ -259,3 +259,17 @@ def scan_dash_p(text: str, _lower: str) -> Iterator[Claim]:
             )
         ):
             yield "password", match.start(group), match.end(group)
+
+
+# `curl -u admin:S3cret`, `--user admin:S3cret`: the part after the colon is the password.
+_USER_FLAG = lazy(
+    r"""(?:-u|--user)(?<![A-Za-z0-9_\-]-u)(?<![A-Za-z0-9_\-]--user)(?:[ \t]++|=)["']?+"""
+    r"""[^\s:"'@/]++:([^\s"']++)"""
+)
+
+
+def scan_user_flag(text: str, _lower: str) -> Iterator[Claim]:
+    for match in _USER_FLAG().finditer(text):
+        password = match.group(1)
+        if len(password) >= 6 and not password.isdigit() and not is_placeholder(password):
+            yield "password", match.start(1), match.end(1)

@@ -55,6 +55,7 @@ CONTEXT_SCANNERS: tuple[Scanner, ...] = (
     ),
     Scanner(("--",), keyvalues.scan_flags, ()),
     Scanner(("-p",), keyvalues.scan_dash_p, ()),
+    Scanner(("-u",), keyvalues.scan_user_flag, ()),
 )
 ALL_SCANNERS: tuple[Scanner, ...] = (*SCANNERS, *CONTEXT_SCANNERS)
 PII_SCANS: tuple[Callable[[str, str], Iterator[Claim]], ...] = pii.SCANS
