@@ -30,6 +30,8 @@ from promptlib.utils.yamltext import dump_yaml
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from promptlib.redact.allow import AllowList
+
 
 @dataclass(frozen=True)
 class RecipeFields:
@@ -255,11 +257,13 @@ def lint(refs: Sequence[str] = ()) -> list[LintResult]:
     """Validate recipes, render each example and check its `expect`s, scan for secrets."""
     from promptlib.redact import detector as redact  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.sandbox import api as sandbox  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
 
     files = [lookup.find(r) for r in refs] if refs else [
         rf for c in store.collections() for rf in store.iter_recipe_files(c)]
     results: list[LintResult] = []
     loaded: list[tuple[LintResult, Recipe]] = []
+    allows: dict[Path, AllowList | None] = {}  # by collection
     for rf in files:
         result = LintResult(rf.id, store.display_path(rf))
         results.append(result)
@@ -269,7 +273,10 @@ def lint(refs: Sequence[str] = ()) -> list[LintResult]:
         except RecipeError as exc:
             result.problems.append(str(exc))
             continue
-        for finding in redact.find_secrets(data.decode("utf-8")):
+        if rf.root not in allows:
+            allows[rf.root] = allow_lists.for_collection(rf.root)
+        allow = allows[rf.root]
+        for finding in redact.find_secrets(data.decode("utf-8"), allow=allow):
             result.problems.append(f"{result.path}:{finding.line}: looks like a credential "
                                    f"({finding.kind})")
         loaded.append((result, recipe))
