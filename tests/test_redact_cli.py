@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import select
 import string
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from promptlib.cli.redact_flow import RedactArgs, parse_redact_args
 from promptlib.errors import InvalidError
 from promptlib.redact import allow as allow_mod
 from promptlib.redact.detector import find_secrets, redact
+from promptlib.redact.filter import StreamFilter
 from promptlib.store import allow_lists
 from tests.conftest import recipe_yaml
 
@@ -281,3 +283,49 @@ def test_anything_unusual_goes_to_typer(args: list[str]) -> None:
 )
 def test_passwords_on_command_lines_and_in_connection_strings(text: str, expected: str) -> None:
     assert redact(text)[0] == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming (`kubectl logs -f | promptlib redact`)
+# --------------------------------------------------------------------------------------------
+
+KEY_BLOCK = (
+    "-----BEGIN RSA PRIVATE KEY-----\n"
+    + "\n".join(rand(string.ascii_letters + string.digits, 64) for _ in range(4))
+    + "\n-----END RSA PRIVATE KEY-----\n"
+)
+STREAMED = (
+    f"start\n{KEY_BLOCK}db:\n  password: |\n    {rand(string.ascii_letters, 20)}\n\n"
+    f"    {rand(string.ascii_letters, 12)}\n  user: bob\ntoken {GHP} ok\n"
+    f"-----BEGIN PRIVATE KEY-----\n{rand(string.ascii_letters, 64)}\ncut short\nlast"
+)
+
+
+@pytest.mark.parametrize("size", [1, 5, 64, 1 << 20])
+def test_a_stream_fed_in_pieces_redacts_as_the_whole_does(size: int) -> None:
+    stream = StreamFilter(pii=False, allow=None)
+    data = STREAMED.encode()
+    out = b"".join(stream.feed(data[i : i + size]) for i in range(0, len(data), size))
+    out += stream.finish()
+    assert out.decode() == redact(STREAMED)[0]
+    assert stream.counts == redact(STREAMED)[1]
+
+
+def test_each_line_is_written_as_soon_as_it_is_safe() -> None:
+    proc = subprocess.Popen(
+        [*PROMPTLIB, "redact"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    proc.stdin.write(f"first {GHP}\n".encode())
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], 30)  # a regression must fail, not hang
+    if not ready:
+        proc.kill()
+    assert ready, "nothing written before the input ended"
+    assert proc.stdout.readline() == b"first [REDACTED:github_pat]\n"
+    proc.stdin.write(b"second\n")
+    proc.stdin.close()
+    assert proc.stdout.read() == b"second\n"
+    assert proc.wait(timeout=30) == 0

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from promptlib.cli import console
 from promptlib.errors import SecretFoundError, UsageError
+
+if TYPE_CHECKING:
+    from promptlib.redact.filter import StreamFilter
 
 
 class RedactArgs(NamedTuple):
@@ -52,8 +55,11 @@ def run_redact(args: RedactArgs) -> None:
 
     user = settings.load()
     allow = allow_lists.near(Path.cwd(), user)
-    filtered = core.filter_inputs(_read(args.files), pii=args.redact_pii or user.redact_pii,
-                                  allow=allow)
+    pii = args.redact_pii or user.redact_pii
+    if args.files in ([], ["-"]) and not (args.check or args.as_json):
+        _summarise(_stream(core.StreamFilter(pii=pii, allow=allow)))
+        return
+    filtered = core.filter_inputs(_read(args.files), pii=pii, allow=allow)
     counts = core.total_counts(filtered)
     line = detector.summary(counts)
     if args.check:
@@ -70,6 +76,25 @@ def run_redact(args: RedactArgs) -> None:
         for item in filtered:
             sys.stdout.buffer.write(item.output())
         sys.stdout.flush()
+    _summarise(counts)
+
+
+def _stream(stream: StreamFilter) -> dict[str, int]:
+    """stdin to stdout as it comes, each line written once it is safe (`kubectl logs -f`)."""
+    read = getattr(sys.stdin.buffer, "read1", sys.stdin.buffer.read)
+    out = sys.stdout.buffer
+    while chunk := read(1 << 16):
+        out.write(stream.feed(chunk))
+        out.flush()
+    out.write(stream.finish())
+    out.flush()
+    return stream.counts
+
+
+def _summarise(counts: dict[str, int]) -> None:
+    from promptlib.redact import detector  # noqa: PLC0415  (start-up: only this path loads it)
+
+    line = detector.summary(counts)
     if line:
         console.info(line)
 
