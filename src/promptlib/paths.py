@@ -25,6 +25,9 @@ LOCAL_COLLECTION = "local"
 RECIPE_SUFFIX = ".yaml"
 # Top-level folders of a collection that hold data, never recipes.
 RESERVED_DIRS = frozenset({"wins", "usage"})
+# A collection's redaction allow-list, committed with it (a hidden folder: never a recipe).
+REDACT_ALLOW_FILE = ".promptlib/redact.yaml"
+MAX_ALLOW_FILE_BYTES = 64 * 1024
 MAX_RECIPE_BYTES = 256 * 1024
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from promptlib.cli import (
     metrics_cmd,
     recipes,
+    redact_cmd,
     render_cmd,
     search_cmd,
     sync_cmd,
@@ -26,6 +27,7 @@ app = new_app(
 # Finding and using recipes.
 app.command()(search_cmd.search)
 app.command()(render_cmd.render)
+app.command()(redact_cmd.redact)
 app.command()(recipes.show)
 app.command("list")(recipes.list_cmd)
 app.command()(recipes.tags)

@@ -35,6 +35,12 @@ def fast_command(args: Sequence[str]) -> Callable[[], None] | None:
         render = render_flow.parse_render_args(args[1:])
         if render is not None:
             return lambda: render_flow.run_render(render)
+    if args[:1] == ["redact"]:
+        from promptlib.cli import redact_flow  # noqa: PLC0415  (start-up: only this path loads it)
+
+        redact = redact_flow.parse_redact_args(list(args[1:]))
+        if redact is not None:
+            return lambda: redact_flow.run_redact(redact)
     return None
 
 
