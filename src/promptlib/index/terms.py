@@ -1,0 +1,76 @@
+"""Words as people type them: compounds and case split, for the index and for the query.
+
+The FTS5 tokenizer (unicode61) already splits `stack-trace` into `stack` and `trace`, but it
+keeps `OOMKilled`, `CrashLoopBackOff` and `tier1` whole, and never joins `on-call` into the
+`oncall` someone types. So the index stores, after each field's own text, the parts of its mixed
+case and letter-digit words (`OOMKilled` → `OOM Killed`) and the joined forms of its hyphenated
+words (`on-call` → `oncall`); the query side (`query.py`) adds the same forms of what was typed.
+Appending, rather than rewriting in place, keeps the original words and their phrases intact.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+# Case changes (`oomKilled`, `OOMKilled`) and a letter run of three or more before digits
+# (`tier1`, `sev2`). Digits before letters (`5xx`, `2fa`) and short numeronyms (`k8s`, `s3`)
+# stay whole: their parts mean nothing.
+_CASE_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z]{3})(?=\d)")
+_MIXED = re.compile(r"\b\w*(?:[a-z][A-Z]|[A-Z]{2}[a-z]|[A-Za-z]{3}\d)\w*")
+_HYPHENATED = re.compile(r"\b[^\W_]+(?:-[^\W_]+)+\b")
+
+# Words that carry no meaning in a query on their own: left out of "every word must match"
+# and of the count of matching words, unless the query has nothing else. The second paragraph is
+# what people add when they ask in a sentence ("tell me what this error means", "a prompt for").
+STOPWORDS = frozenset("""\
+a an the and or of to in on at by for from with into onto about as is are was were be been
+being am do does did can could should would will shall may might must i me my we us our you
+your it its this that these those there here what which who whom how why when where please
+some any all via per vs
+
+need needs want wants get gets got tell say says said mean means thing things stuff something
+someone help way prompt prompts recipe recipes doc docs
+""".split())  # noqa: SIM905  (a word list reads best as text)
+
+
+def split_case(word: str) -> list[str]:
+    """`OOMKilled` → [OOM, Killed]; `tier1` → [tier, 1]; a word with no such boundary → [word]."""
+    return [part for part in _CASE_BOUNDARY.split(word) if part]
+
+
+def index_text(text: str) -> str:
+    """A field's text as the index stores it: the text, then the split and joined forms of its
+    compound words (none for most text, so most fields are stored as they are)."""
+    extra: list[str] = []
+    for match in _MIXED.finditer(text):
+        for piece in match.group().split("_"):
+            parts = split_case(piece)
+            if len(parts) > 1:
+                extra.append(" ".join(parts))
+    for match in _HYPHENATED.finditer(text):
+        parts = match.group().split("-")
+        extra += [a + b for a, b in itertools.pairwise(parts)]
+    if not extra:
+        return text
+    return text + "\n" + " ".join(extra)
+
+
+def forms(word: str) -> list[tuple[str, ...]]:
+    """The other ways a typed word may be written in a recipe, as word sequences: `OOMKilled`
+    → (oom, killed); `post-mortem` → (post, mortem) and (postmortem,); `tier1` → (tier, 1)."""
+    out: list[tuple[str, ...]] = []
+    pieces = [p for p in re.split(r"[\W_]+", word) if p]
+    if len(pieces) > 1:
+        out.append(tuple(p.lower() for p in pieces))
+        out.append(("".join(pieces).lower(),))
+    for piece in pieces:
+        parts = split_case(piece)
+        if len(parts) > 1 and len(pieces) == 1:
+            out.append(tuple(p.lower() for p in parts))
+    return list(dict.fromkeys(out))
+
+
+def is_plain(word: str) -> bool:
+    """A word of letters only: the only kind a prefix match or a typo correction applies to."""
+    return word.isalpha()
