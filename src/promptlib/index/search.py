@@ -195,7 +195,8 @@ class _Search:
         if not terms:
             return _Outcome(self._by_name(), [], True), []
         outcome = self._rank(terms)
-        if not outcome.complete and any(t.kind == "phrase" and " " in t.text for t in terms):
+        if not (outcome.complete and outcome.ranked) and any(
+                t.kind == "phrase" and " " in t.text for t in terms):
             words = self._rank(as_words(terms))
             if words.best > outcome.best or (words.complete and words.ranked):
                 outcome, terms = words, as_words(terms)
