@@ -6,8 +6,9 @@ argument holding spaces was quoted in the shell, so it is a phrase.
 
 Each word (or run of words the synonym table knows, like `out of memory`) becomes one `Group`:
 the words as typed, their compound forms (`post-mortem` → `postmortem`, `OOMKilled` → `oom
-killed`), their synonyms, and, for a short word that is no English word and has no synonyms,
-the word as a prefix (`cert` → `certificate`; a word with a digit, like `k8s`, never is one).
+killed`), their synonyms, and, for a short word that no recipe holds, is no English word and
+has no synonyms, the word as a prefix (`infra` → `infrastructure`; a word with a digit, like
+`k8s`, never is one).
 A recipe matches a group when it holds any of those; a search wants every group. A recipe
 holding the typed word itself matches several of the group's phrases at once, so bm25 ranks it
 above one that holds only a synonym or a longer word.
@@ -16,7 +17,7 @@ above one that holds only a synonym or a longer word.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from promptlib.index import terms, typos
@@ -94,8 +95,10 @@ class Group(NamedTuple):
         return "(" + " OR ".join(alternatives) + ")"
 
 
-def plan(found: Sequence[Term], table: Table) -> list[Group]:
-    """The groups of a query, in order: runs of words the table knows become one group."""
+def plan(found: Sequence[Term], table: Table,
+         held: Callable[[str], bool] = lambda _word: False) -> list[Group]:
+    """The groups of a query, in order: runs of words the table knows become one group.
+    `held(word)`: whether some recipe holds the word itself (then it is no cut-off prefix)."""
     groups: list[Group] = []
     i = 0
     while i < len(found):
@@ -108,7 +111,7 @@ def plan(found: Sequence[Term], table: Table) -> list[Group]:
         while i + run < len(found) and found[i + run].kind == "word" and run < MAX_WORDS:
             run += 1
         n, alternatives = _longest_known(found[i:i + run], table)
-        groups.append(word_group(" ".join(t.text for t in found[i:i + n]), alternatives))
+        groups.append(word_group(" ".join(t.text for t in found[i:i + n]), alternatives, held))
         i += n
     return groups
 
@@ -128,7 +131,8 @@ def _longest_known(run: Sequence[Term], table: Table) -> tuple[int, tuple[str, .
     return 1, ()
 
 
-def word_group(typed: str, alternatives: Sequence[str] = ()) -> Group:
+def word_group(typed: str, alternatives: Sequence[str] = (),
+               held: Callable[[str], bool] = lambda _word: False) -> Group:
     """The group for words as typed (one word, or a run the table knows) and their synonyms."""
     own = normalize(typed)
     phrases = [own] if own else []
@@ -140,14 +144,15 @@ def word_group(typed: str, alternatives: Sequence[str] = ()) -> Group:
     single = " " not in typed and own == typed.lower()
     plain = single and terms.is_plain(typed)
     return Group(typed, unique or (typed.lower(),),
-                 prefix=plain and not alternatives and _cut_short(own),
+                 prefix=plain and not alternatives and _cut_short(own) and not held(own),
                  optional=single and own in terms.STOPWORDS and not alternatives,
                  plain=plain, own=max(1, typed_forms))
 
 
 def _cut_short(word: str) -> bool:
-    """Whether a plain word with no synonyms may be the start of a longer one (`cert`, `infra`,
-    `repro`): short, and not an English word in its own right (`tell`, `rate`, `mean`)."""
+    """Whether a plain word with no synonyms may be the start of a longer one (`infra`,
+    `repro`): short, and not an English word in its own right (`tell`, `rate`, `mean`). The
+    caller also asks whether any recipe holds the word itself: `logs` is no cut-off word."""
     return (PREFIX_MIN <= len(word) <= PREFIX_MAX and word not in terms.STOPWORDS
             and not typos.is_english(word))
 

@@ -20,7 +20,16 @@ from promptlib.index import db as index
 from promptlib.index import ranking, synonyms, typos
 from promptlib.index.explain import FIELDS, matched_fields
 from promptlib.index.fresh import Progress
-from promptlib.index.query import Group, Query, Term, as_words, parse_query, plan, required
+from promptlib.index.query import (
+    Group,
+    Query,
+    Term,
+    as_words,
+    parse_query,
+    phrase,
+    plan,
+    required,
+)
 from promptlib.index.ranking import Filters, Ranked
 
 __all__ = ["MARK_END", "MARK_START", "Entry", "Hit", "Results", "Term", "listing", "parse_query",
@@ -30,6 +39,9 @@ T = TypeVar("T")
 MARK_START, MARK_END = "\x02", "\x03"  # around the matched words in Hit.marked
 SNIPPET_TOKENS = 12
 _SNIPPET_COLUMNS = (3, 5, 4)  # description, template, variables (index/db.py's column order)
+_COLUMNS = "f.collection, f.name, f.title, f.tags, f.relpath, f.description"
+_SNIPPETS = ", ".join(f"snippet(recipes, {col}, char(2), char(3), '…', {SNIPPET_TOKENS})"
+                      for col in _SNIPPET_COLUMNS)
 _CORRUPT = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
@@ -179,6 +191,7 @@ class _Search:
         self.colls = colls
         self.filters = _filters(query.tags, colls if query.teams else None)
         self.table = synonyms.load(idx.roots)
+        self._matched: dict[str, bool] = {}
 
     def run(self) -> Results:
         outcome, notes = self._best()
@@ -214,7 +227,7 @@ class _Search:
         return outcome, notes
 
     def _rank(self, terms: Sequence[Term]) -> _Outcome:
-        groups = required(plan(terms, self.table))
+        groups = required(plan(terms, self.table, self._held))
         found = ranking.all_of(self.conn, groups, self.filters, self.limit, self.uses)
         if found or len(groups) < 2:
             return _Outcome(found, groups, True)
@@ -245,9 +258,20 @@ class _Search:
         return out if changed else None
 
     def _matches(self, word: str) -> bool:
-        match = plan([Term(word, "word")], self.table)[0].fts()
-        row = self.conn.execute("SELECT 1 FROM recipes WHERE recipes MATCH ? LIMIT 1", (match,))
-        return row.fetchone() is not None
+        """Whether any recipe holds the word or one of its forms, synonyms or longer words."""
+        return self._any(plan([Term(word, "word")], self.table, self._held)[0].fts())
+
+    def _held(self, word: str) -> bool:
+        """Whether any recipe holds the word itself (stemmed: `logs` holds for `log`)."""
+        return self._any(phrase(word))
+
+    def _any(self, match: str) -> bool:
+        found = self._matched.get(match)
+        if found is None:
+            row = self.conn.execute("SELECT 1 FROM recipes WHERE recipes MATCH ? LIMIT 1",
+                                    (match,)).fetchone()
+            found = self._matched[match] = row is not None
+        return found
 
     def _hits(self, outcome: _Outcome) -> list[Hit]:
         if not outcome.groups:
@@ -265,32 +289,25 @@ class _Search:
         # The snippet comes from the text that explains the match best: the description, else
         # the template, else the variables; a match in the name, title or tags alone (already on
         # the hit's line) shows the description's start.
-        base = ("SELECT f.collection, f.name, f.title, f.tags, f.relpath, f.description "
-                "FROM files f WHERE f.id = ?")
-        c, n, title, tag_text, relpath, description = self.conn.execute(
-            base, (ranked.rowid,)).fetchone()
-        text, fields = description, None
-        if match is not None:
-            text = self._snippet(ranked.rowid, snippet_matches) or description
-            if self.explain:
-                fields = matched_fields(self.conn, match, ranked.rowid)
+        row = None
+        for snippet_match in snippet_matches if match is not None else ():
+            row = self.conn.execute(
+                f"SELECT {_COLUMNS}, {_SNIPPETS} FROM recipes "  # noqa: S608
+                "JOIN files f ON f.id = recipes.rowid WHERE recipes MATCH ? AND recipes.rowid = ?",
+                (snippet_match, ranked.rowid)).fetchone()
+            if row is not None:  # the recipe holds the words as typed, else only synonyms
+                break
+        if row is None:
+            row = self.conn.execute(f"SELECT {_COLUMNS} FROM files f WHERE f.id = ?",  # noqa: S608
+                                    (ranked.rowid,)).fetchone()
+        text = next((m for m in row[6:] if MARK_START in m), None)
+        c, n, title, tag_text, relpath, description = row[:6]
+        fields = (matched_fields(self.conn, match, ranked.rowid)
+                  if self.explain and match is not None else None)
         renders = ranked.renders or self.uses.get(f"{c}/{n}", 0)
         return Hit(f"{c}/{n}", c, n, title, tuple(tag_text.split()), ranked.score, relpath,
-                   _clean(text), ranked.text, ranked.boost, renders, ranked.matched, words,
-                   fields)
-
-
-    def _snippet(self, rowid: int, matches: Sequence[str]) -> str | None:
-        snippets = ", ".join(f"snippet(recipes, {col}, char(2), char(3), '…', {SNIPPET_TOKENS})"
-                             for col in _SNIPPET_COLUMNS)
-        for match in matches:
-            marked = self.conn.execute(f"SELECT {snippets} FROM recipes "  # noqa: S608
-                                       "WHERE recipes MATCH ? AND rowid = ?",
-                                       (match, rowid)).fetchone()
-            found: str | None = next((m for m in marked or () if MARK_START in m), None)
-            if found is not None:
-                return found
-        return None
+                   _clean(text or description), ranked.text, ranked.boost, renders,
+                   ranked.matched, words, fields)
 
 
 def _collections(idx: index.Index, teams: Sequence[str]) -> list[str]:
