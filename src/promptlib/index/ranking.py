@@ -4,8 +4,8 @@ text score (bm25, name > tags = title > description > variables > template) nudg
 The usage boost multiplies the text score by at most `1 + USAGE_CAP`, reached at
 `USAGE_SATURATION` renders in the window the caller counted, growing with the log of the count.
 So it reorders near-ties only: a recipe whose text score is more than 10% below another's never
-overtakes it, however popular. In the fallback, use reorders recipes that match the same number
-of groups, never across those numbers.
+overtakes it, however popular. In the fallback, use reorders only recipes whose matched groups
+weigh the same.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Ranked(NamedTuple):
     rowid: int
     text: float  # bm25 text score, higher is better
     matched: int  # how many of the query's groups the recipe holds
-    weight: float  # their field weights added up (the fallback's second key; else 0)
+    weight: float  # their best field weights added up (the fallback's first key; else 0)
     key: str  # collection/name, what usage is counted by
     renders: int
 
@@ -69,10 +69,10 @@ def all_of(conn: sqlite3.Connection, groups: Sequence[Group], filters: Filters, 
 
 def most_of(conn: sqlite3.Connection, groups: Sequence[Group], filters: Filters, limit: int,
             uses: Mapping[str, int]) -> list[Ranked]:
-    """The best `limit` recipes holding any group: those holding the most groups first, then
-    those holding them in the weightier fields (each group counts the weight of the best field
-    it is found in: name > tags = title > description > variables > template), then by text
-    score."""
+    """The best `limit` recipes holding any group, by how many groups they hold weighted by
+    where: each group counts the weight of the best field it is found in (name 10 > tags = title
+    6 > description 3 > variables 2 > template 1), so `cloud bill` in a name outranks `go` and
+    `up` in a template; then by the number of groups, then by text score."""
     each = " UNION ALL ".join(
         f"SELECT rowid, {g}, {weight} FROM recipes WHERE recipes MATCH ?"  # noqa: S608
         for g in range(len(groups)) for weight, _ in _FIELD_WEIGHTS)
@@ -84,7 +84,7 @@ def most_of(conn: sqlite3.Connection, groups: Sequence[Group], filters: Filters,
            f"SELECT recipes.rowid, -bm25(recipes, {weights}) AS score, counts.n, counts.w "
            f"FROM recipes JOIN counts ON counts.id = recipes.rowid{join} "
            f"WHERE recipes MATCH ?{filters.sql} "
-           "ORDER BY counts.n DESC, counts.w DESC, score DESC, recipes.rowid LIMIT ?")
+           "ORDER BY counts.w DESC, counts.n DESC, score DESC, recipes.rowid LIMIT ?")
     params = [f"{columns} : {g.fts()}" for g in groups for _, columns in _FIELD_WEIGHTS]
     return _page(conn, sql, [*params, any_of(groups), *filters.params], limit, uses)
 
@@ -107,11 +107,11 @@ def _page(conn: sqlite3.Connection, sql: str, params: list[Any], limit: int,
         for rowid, score, matched, weight in found:
             key = keys.get(rowid, "")
             rows.append(Ranked(rowid, score, matched, weight, key, uses.get(key, 0)))
-        page = sorted(rows, key=lambda r: (-r.matched, -r.weight, -r.score, r.rowid))[:limit]
+        page = sorted(rows, key=lambda r: (-r.weight, -r.matched, -r.score, r.rowid))[:limit]
         if len(rows) < window or not page or not uses:
             return page
         last, cutoff = rows[-1], page[-1]
-        if ((last.matched, last.weight) < (cutoff.matched, cutoff.weight)
+        if ((last.weight, last.matched) < (cutoff.weight, cutoff.matched)
                 or last.text * (1 + USAGE_CAP) < cutoff.score):
             return page
         window *= 4

@@ -25,9 +25,10 @@ _HYPHENATED = re.compile(r"\b[^\W_]+(?:-[^\W_]+)+\b")
 # what people add when they ask in a sentence ("tell me what this error means", "a prompt for").
 STOPWORDS = frozenset("""\
 a an the and or of to in on at by for from with into onto about as is are was were be been
-being am do does did can could should would will shall may might must i me my we us our you
-your it its this that these those there here what which who whom how why when where please
-some any all via per vs
+being am do does did doing done can could should would will shall may might must i me my mine
+myself we us our ours you your yours it its this that these those there here what which who
+whom whose how why when where whenever please some any all both each few more most other such
+own same so than too very just only also again then once up during while via per vs
 
 need needs want wants get gets got tell say says said mean means thing things stuff something
 someone help way prompt prompts recipe recipes doc docs
