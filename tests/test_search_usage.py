@@ -139,9 +139,8 @@ def test_explain_prints_one_line_per_hit_with_fields_and_usage(cli, home):
     assert len(lines) == 3
     first = lines[0]
     assert first.startswith("local/log-triage  score ")
-    assert "use +" in first
-    assert "(2 renders in 8 weeks)" in first
+    assert f"use +{ranking.usage_boost(2):.1%}: 2 renders in 8 weeks)" in first
     assert "1/1 words" in first
     assert "name: log" in first
     assert "tags: logs" in first
-    assert "no renders in 8 weeks" in lines[1]
+    assert "use +0.0%: no renders in 8 weeks)" in lines[1]

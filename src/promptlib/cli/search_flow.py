@@ -40,16 +40,17 @@ def run_search(words: Sequence[str], *, tags: Sequence[str], teams: Sequence[str
 
 
 def explanation(hit: Hit) -> str:
-    """`score 12.46 = text 11.87 + use 5.0% (9 renders in 8 weeks) · 2/2 words · name: log; …`"""
+    """`score 1.90 (text 1.81, use +4.9%: 6 renders in 8 weeks) · 1/1 words · name: log; …`"""
     from promptlib.metrics.popularity import WINDOW_DAYS  # noqa: PLC0415  (explain only)
 
     weeks = WINDOW_DAYS // 7
-    use = (f"use +{hit.usage_boost:.1%} ({hit.renders} render{'' if hit.renders == 1 else 's'} "
-           f"in {weeks} weeks)" if hit.renders else f"use +0% (no renders in {weeks} weeks)")
+    renders = (f"{hit.renders} render{'' if hit.renders == 1 else 's'}" if hit.renders
+               else "no renders")
     fields = "; ".join(f"{field}: {', '.join(words)}"
                        for field, words in (hit.fields or {}).items())
-    return (f"score {hit.score:.2f} = text {hit.text_score:.2f} {use} · "
-            f"{hit.words_matched}/{hit.words} words · {fields or 'listed by name'}")
+    return (f"score {hit.score:.2f} (text {hit.text_score:.2f}, use +{hit.usage_boost:.1%}: "
+            f"{renders} in {weeks} weeks) · {hit.words_matched}/{hit.words} words · "
+            f"{fields or 'listed by name'}")
 
 
 def _highlight(marked: str) -> str:

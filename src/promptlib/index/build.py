@@ -189,15 +189,19 @@ def parse(job: _Job) -> Parsed:
         return job, None, json.dumps({"message": f"cannot read: {exc.strerror}",
                                       "path": store.display_path(rf)})
     variables = "\n".join(f"{v.name} {v.description}".strip() for v in r.variables)
-    return job, (r.name, r.title, r.description, r.tags, variables, r.template), None
+    # The variables and the template go only into the `recipes` table: their compound words are
+    # split here, in the worker processes of a big build (see `_fts_row` for the other fields).
+    return job, (r.name, r.title, r.description, r.tags, index_text(variables),
+                 index_text(r.template)), None
 
 
 def _fts_row(fid: int, name: str, tag_text: str, title: str, description: str, variables: str,
              template: str) -> tuple[int, str, str, str, str, str, str]:
     """A recipe's row in the `recipes` table: each field with its compound words split and
-    joined (terms.index_text), so `OOMKilled` is found as `oom killed`, `on-call` as `oncall`."""
+    joined (terms.index_text), so `OOMKilled` is found as `oom killed`, `on-call` as `oncall`.
+    `variables` and `template` come from `parse` that way already."""
     return (fid, index_text(name), index_text(tag_text), index_text(title),
-            index_text(description), index_text(variables), index_text(template))
+            index_text(description), variables, template)
 
 
 def _parse_all(jobs: Sequence[_Job]) -> Iterator[Parsed]:
