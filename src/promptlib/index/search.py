@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from promptlib.errors import NotFoundError, RecipeError
 from promptlib.index import db as index
 from promptlib.index import ranking, synonyms, typos
-from promptlib.index.explain import FIELDS, matched_fields
+from promptlib.index.explain import matched_fields
 from promptlib.index.fresh import Progress
 from promptlib.index.query import (
     Group,
@@ -349,5 +349,3 @@ def _problems(conn: sqlite3.Connection, colls: Sequence[str]) -> list[RecipeErro
         list(colls))
     return [index.problem_error(r[0]) for r in rows]
 
-
-__all__ += ["FIELDS"]
