@@ -83,7 +83,6 @@ class Group(NamedTuple):
     phrases: tuple[str, ...]  # word sequences, words separated by one space
     prefix: bool = False  # the typed word also matches as the start of a longer one
     optional: bool = False  # a stopword: not needed for a match, unless nothing else is asked
-    plain: bool = False  # one word of letters as typed: typo correction may replace it
     own: int = 1  # how many of `phrases` (the first ones) are the words as typed and their forms
 
     def fts(self, *, own: bool = False) -> str:
@@ -142,16 +141,16 @@ def word_group(typed: str, alternatives: Sequence[str] = (),
     phrases += alternatives
     unique = tuple(dict.fromkeys(p for p in phrases if p))[:MAX_PHRASES]
     single = " " not in typed and own == typed.lower()
-    plain = single and terms.is_plain(typed)
     return Group(typed, unique or (typed.lower(),),
-                 prefix=plain and not alternatives and _cut_short(own) and not held(own),
+                 prefix=(single and typed.isalpha() and not alternatives and _cut_short(own)
+                         and not held(own)),
                  optional=single and own in terms.STOPWORDS and not alternatives,
-                 plain=plain, own=max(1, typed_forms))
+                 own=max(1, typed_forms))
 
 
 def _cut_short(word: str) -> bool:
     """Whether a plain word with no synonyms may be the start of a longer one (`infra`,
-    `repro`): short, and not an English word in its own right (`tell`, `rate`, `mean`). The
+    `perf`): short, and not an English word in its own right (`tell`, `rate`, `mean`). The
     caller also asks whether any recipe holds the word itself: `logs` is no cut-off word."""
     return (PREFIX_MIN <= len(word) <= PREFIX_MAX and word not in terms.STOPWORDS
             and not typos.is_english(word))

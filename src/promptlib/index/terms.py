@@ -111,8 +111,3 @@ def forms(word: str) -> list[tuple[str, ...]]:
         if len(parts) > 1 and len(pieces) == 1:
             out.append(tuple(p.lower() for p in parts))
     return list(dict.fromkeys(out))
-
-
-def is_plain(word: str) -> bool:
-    """A word of letters only: the only kind a prefix match or a typo correction applies to."""
-    return word.isalpha()
