@@ -18,7 +18,6 @@ from typing import Any, NamedTuple, TypeVar
 from promptlib.errors import NotFoundError, RecipeError
 from promptlib.index import db as index
 from promptlib.index import ranking, synonyms, typos
-from promptlib.index.explain import matched_fields
 from promptlib.index.fresh import Progress
 from promptlib.index.query import (
     Group,
@@ -302,8 +301,11 @@ class _Search:
                                     (ranked.rowid,)).fetchone()
         text = next((m for m in row[6:] if MARK_START in m), None)
         c, n, title, tag_text, relpath, description = row[:6]
-        fields = (matched_fields(self.conn, match, ranked.rowid)
-                  if self.explain and match is not None else None)
+        fields = None
+        if self.explain and match is not None:
+            from promptlib.index.explain import matched_fields  # noqa: PLC0415  (--explain only)
+
+            fields = matched_fields(self.conn, match, ranked.rowid)
         renders = ranked.renders or self.uses.get(f"{c}/{n}", 0)
         return Hit(f"{c}/{n}", c, n, title, tuple(tag_text.split()), ranked.score, relpath,
                    _clean(text or description), ranked.text, ranked.boost, renders,

@@ -19,6 +19,7 @@ import string
 _CASE_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z]{3})(?=\d)")
 _CASE_HINT = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]|[A-Za-z]{3}\d")
 _WORD = re.compile(r"[^\W_]+")
+_SEPARATORS = re.compile(r"[\W_]+")
 # Each ASCII letter or digit as its class: `OOMKilled` → `AAAAaaaaa`, so a case change is `aA`.
 _CLASSES = str.maketrans({**dict.fromkeys(string.ascii_lowercase, "a"),
                           **dict.fromkeys(string.ascii_uppercase, "A"),
@@ -101,8 +102,10 @@ def _joined(text: str) -> list[str]:
 def forms(word: str) -> list[tuple[str, ...]]:
     """The other ways a typed word may be written in a recipe, as word sequences: `OOMKilled`
     → (oom, killed); `post-mortem` → (post, mortem) and (postmortem,); `tier1` → (tier, 1)."""
+    if word.isalpha() and (word.islower() or word.isupper()):
+        return []  # the common case, without a regex: nothing to split or join
     out: list[tuple[str, ...]] = []
-    pieces = [p for p in re.split(r"[\W_]+", word) if p]
+    pieces = [p for p in _SEPARATORS.split(word) if p]
     if len(pieces) > 1:
         out.append(tuple(p.lower() for p in pieces))
         out.append(("".join(pieces).lower(),))
