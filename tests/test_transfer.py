@@ -93,7 +93,7 @@ def test_on_conflict_skip_rename_and_replace(cli, tmp_path):
 
 def test_a_secret_is_refused_and_tags_come_first(cli, tmp_path):
     write_tree(tmp_path / "p", {
-        "leaky/system.md": "Call the API with key AKIAIOSFODNN7EXAMPLE and summarize.\n",
+        "leaky/system.md": "Call the API with key AKIA4QX7ZK2MB9TRW3NV and summarize.\n",
         "clean/system.md": "Summarize the deploy log.\n",
     })
     result = cli("import", "fabric", str(tmp_path / "p"), "--tag", "script-generation",
