@@ -7,7 +7,15 @@ one of those modules (or a new one) and a line here.
 
 from __future__ import annotations
 
-from promptlib.cli import metrics_cmd, recipes, render_cmd, search_cmd, sync_cmd, teams
+from promptlib.cli import (
+    metrics_cmd,
+    recipes,
+    render_cmd,
+    search_cmd,
+    sync_cmd,
+    teams,
+    versions_cmd,
+)
 from promptlib.cli.group import new_app
 
 app = new_app(
@@ -26,6 +34,10 @@ app.command()(recipes.add)
 app.command("edit")(recipes.edit_cmd)
 app.command()(recipes.remove)
 app.command()(recipes.history)
+# Versions: compare, roll back, label.
+app.command()(versions_cmd.diff)
+app.command()(versions_cmd.restore)
+app.command()(versions_cmd.tag)
 app.command()(recipes.lint)
 app.command()(recipes.init)
 
