@@ -327,3 +327,44 @@ def test_a_plain_render_never_imports_git(home, cli, three_versions):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False, timeout=60)
     assert done.stderr.strip().endswith("[]"), done.stderr
+
+
+# --- usage and wins remember the version ---------------------------------------------------------
+
+
+def usage_lines(home: Path) -> list[dict[str, str]]:
+    log = home / "state" / "usage.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_usage_wins_and_the_report_know_which_version_saved_the_time(cli, home, three_versions):
+    newest, middle, oldest = three_versions
+    rendered(cli, "disk-full@~1")
+    assert usage_lines(home)[-1]["commit"] == middle
+    won = json.loads(cli("win", "disk-full", "--saved", "25m", "--json").stdout)
+    assert won["commit"] == middle  # the version last rendered
+
+    rendered(cli, "disk-full")
+    plain = usage_lines(home)[-1]
+    assert "commit" not in plain
+    assert plain["blob"] == git(local(home), "rev-parse", f"HEAD:{RELPATH}")
+    assert json.loads(cli("win", "disk-full", "--saved", "10m", "--json").stdout)[
+        "commit"] == newest
+    assert json.loads(cli("win", f"disk-full@{oldest[:8]}", "--saved", "5m", "--json").stdout)[
+        "commit"] == oldest
+
+    # A win file from before versions were recorded still counts, under no version.
+    (local(home) / "wins").mkdir(exist_ok=True)
+    (local(home) / "wins" / "old.yaml").write_text(
+        "recipe: local/disk-full\nminutes: 1\nnote: ''\nauthor: a\nemail: a@example.test\n"
+        f"at: '{won['at']}'\n")
+    git(local(home), "add", "wins/old.yaml")
+    git(local(home), "commit", "-qm", "an old win")
+
+    report = json.loads(cli("report", "--json").stdout)
+    row = next(r for r in report["roi"]["by_recipe"] if r["id"] == "local/disk-full")
+    assert row["minutes"] == 41 and row["wins"] == 4
+    assert row["versions"] == [{"commit": middle, "minutes": 25, "wins": 1},
+                               {"commit": newest, "minutes": 10, "wins": 1},
+                               {"commit": oldest, "minutes": 5, "wins": 1},
+                               {"commit": None, "minutes": 1, "wins": 1}]

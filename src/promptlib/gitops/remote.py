@@ -304,8 +304,9 @@ def push_ref(path: Path, source: str | None, target: str, *, options: Sequence[s
     if not job.silent and "[remote rejected]" in report:
         reason = re.search(r"\[remote rejected\]\s*(.*)", report)
         raise PushRefusedError(
-            f"{redact_url(url)} refused the push to {target.removeprefix('refs/heads/')}: "
-            f"{reason.group(1).strip() if reason else 'no reason given'}", remote_lines(stderr),
+            f"{redact_url(url)} refused the push to {target.removeprefix('refs/heads/')} "
+            f"({reason.group(1).strip().strip('()') if reason else 'no reason given'})"
+            + (", saying:" if remote_lines(stderr) else ""), remote_lines(stderr),
             hint="nothing was lost: your commits are still here; ask the repository's owner, "
                  "then push again")
     error = job.failure()
