@@ -220,3 +220,58 @@ def test_review_links(url: str, forge: str | None, link: str | None):
     from promptlib.sync import forges
 
     assert forges.review_link(url, "promptlib/al/x", "main", forges.forge_of(url, forge)) == link
+
+
+def test_a_github_remote_gets_the_pull_request_link(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "gh", {DISK: recipe_yaml("disk-check")})
+    install_hook(bare, "pre-receive", PROTECT)
+    url = "https://github.com/ops/sre-prompts.git"
+    # git fetches "github" from the bare repository on disk; promptlib sees the https URL.
+    gitconfig = alice.root / "alice" / "gitconfig"
+    alice.env  # writes the user's gitconfig  # noqa: B018
+    with gitconfig.open("a") as handle:
+        handle.write(f'[url "{bare}"]\n\tinsteadOf = {url}\n')
+    alice.ok("team", "add", "sre", url, "--review")
+    edit_disk_check_in(alice, "sre")
+    pushed = alice.ok("push")
+    branch = "promptlib/alice/edit-disk-check-triage-a-full-disk"
+    assert (f"open the request: https://github.com/ops/sre-prompts/compare/main...{branch}"
+            "?expand=1") in pushed.stderr
+    assert branch in remote_heads(bare)
+    listed = json.loads(alice.ok("team", "list", "--json").stdout)[0]
+    assert (listed["review"], listed["reviews"]) == (True, [branch])
+
+
+def test_a_refused_review_branch_says_why_and_keeps_everything(tmp_path: Path, alice: User):
+    bare = make_remote(tmp_path, "locked", {DISK: recipe_yaml("disk-check")})
+    install_hook(bare, "pre-receive", 'echo "error: this repository is read-only" >&2\nexit 1\n')
+    alice.ok("team", "add", "locked", str(bare))
+    edit_disk_check_in(alice, "locked")
+    result = alice.run("push", "--review")
+    assert result.returncode == 1, result
+    assert "remote: error: this repository is read-only" in result.stderr
+    assert alice.git("locked", "branch", "--list", "promptlib/*") == ""
+    assert alice.git("locked", "rev-list", "--count", "origin/main..HEAD") == "1"
+
+
+def edit_disk_check_in(user: User, team: str) -> None:
+    user.ok("edit", f"{team}/disk-check", "--file", "-",
+            input=recipe_yaml("disk-check", template="Disk on {{ host }} is full. du.\n"))
+
+
+def test_what_else_main_brought_is_reported_with_the_merged_review(tmp_path: Path,
+                                                                  protected: Path, alice: User):
+    edit_disk_check(alice, "Start with du.")
+    alice.ok("push", "--review")
+    server_merge(tmp_path, protected, "promptlib/alice/edit-disk-check-triage-a-full-disk",
+                 "squash")
+    teammate = tmp_path / "teammate"
+    git(tmp_path, "clone", "--quiet", str(protected), str(teammate))
+    (teammate / "incident-response" / "from-bob.yaml").write_text(recipe_yaml("from-bob"))
+    git(teammate, "add", "--all")
+    git(teammate, "commit", "--quiet", "-m", "Add from-bob", env=SERVER)
+    git(teammate, "push", "--quiet", "origin", "main", env=SERVER)
+    pulled = alice.ok("pull")
+    assert "team: 1 new (from-bob)" in pulled.stderr
+    assert "was merged; back on main" in pulled.stderr
+    assert_in_step(alice, protected)

@@ -236,6 +236,8 @@ def _push_locked(coll: Collection, report: SyncReport) -> None:
 def _settle_reviews(coll: Collection, report: SyncReport) -> None:
     """Review branches the server merged: back onto main first (see `sync.review`), and
     report what that brought in, as a pull would."""
+    if not review_mod.has_reviews(coll):
+        return  # one `git for-each-ref`: the price of a pull without review branches
     old = gitops_history.rev(coll.path, "HEAD")
     _, upstream = gitops_remote.heads(coll.path)
     behind = gitops_history.ahead_behind(coll.path, upstream, old)[1]

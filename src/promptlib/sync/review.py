@@ -103,6 +103,11 @@ def open_branches(coll: Collection) -> list[str]:
     return sorted(names)
 
 
+def has_reviews(coll: Collection) -> bool:
+    """Whether you have an open review branch in this collection."""
+    return bool(_local_branches(coll))
+
+
 def _local_branches(coll: Collection) -> dict[str, str]:
     out = gitops.run(coll.path, "for-each-ref", "--format=%(refname)%00%(objectname)", "--",
                      LOCAL_REFS)
@@ -235,7 +240,9 @@ def landed(coll: Collection, tip: str, upstream: str) -> bool:
 
 
 def _drop_review_commits(coll: Collection, tip: str, upstream: str) -> None:
-    """Replace the local commits that belong to the review by main's; replay newer ones."""
+    """Replace the local commits that belong to the review by main's; replay newer ones. If
+    a newer one conflicts with main, nothing moves: the pull that follows finds the conflict
+    and reports it like any other (exit 5, settled with `resolve`)."""
     path = coll.path
     local = git_versions.commits_between(path, upstream, "HEAD")
     if not local:
@@ -243,20 +250,12 @@ def _drop_review_commits(coll: Collection, tip: str, upstream: str) -> None:
     base = gitops_history.merge_base(path, tip, upstream) or upstream
     review = set(git_versions.patch_ids(path, base, tip).values())
     mine = git_versions.patch_ids(path, upstream, "HEAD")
-    in_review = [c for c in local if git_versions.is_ancestor(path, c, tip)
-                 or mine.get(c) in review]
     cut = 0
-    while cut < len(local) and local[cut] in in_review:
+    while cut < len(local) and (git_versions.is_ancestor(path, local[cut], tip)
+                                or mine.get(local[cut]) in review):
         cut += 1
-    if cut == 0:
-        return
-    stuck = gitops_history.rebase_onto(path, upstream, local[cut - 1])
-    if stuck:
-        raise PromptlibError(
-            f"{coll.name}: your commits after the review conflict with main in "
-            f"{', '.join(stuck)}; nothing was changed",
-            hint=f"settle it by hand in {path} (`git rebase --onto origin/main "
-                 f"{local[cut - 1][:10]}`), then pull again")
+    if cut:
+        gitops_history.rebase_onto(path, upstream, local[cut - 1])
 
 
 def _delete_remote(coll: Collection, branch: str) -> bool:
