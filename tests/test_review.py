@@ -61,8 +61,10 @@ def remote_heads(bare: Path) -> dict[str, str]:
     return dict(line.split() for line in out.splitlines())
 
 
-def server_merge(tmp_path: Path, bare: Path, branch: str, how: str) -> None:
-    """Merge `branch` into main on the server the way a forge's button does, then delete it."""
+def server_merge(tmp_path: Path, bare: Path, branch: str, how: str, *,
+                 delete: bool = True) -> None:
+    """Merge `branch` into main on the server the way a forge's button does (and with `delete`
+    delete the branch, as a forge does when asked to)."""
     work = tmp_path / f"forge-{how}"
     git(tmp_path, "clone", "--quiet", str(bare), str(work))
     git(work, "fetch", "--quiet", "origin", f"{branch}:{branch}")
@@ -78,7 +80,8 @@ def server_merge(tmp_path: Path, bare: Path, branch: str, how: str) -> None:
         git(work, "checkout", "--quiet", "main")
         git(work, "merge", "--quiet", "--ff-only", branch)
     git(work, "push", "--quiet", "origin", "main", env=SERVER)
-    git(work, "push", "--quiet", "origin", "--delete", branch, env=SERVER)
+    if delete:
+        git(work, "push", "--quiet", "origin", "--delete", branch, env=SERVER)
 
 
 def assert_in_step(user: User, bare: Path) -> None:
@@ -126,9 +129,13 @@ def test_review_then_server_merge_then_pull_is_back_on_main(tmp_path: Path, prot
     listed = json.loads(alice.ok("team", "list", "--json").stdout)[0]
     assert listed["reviews"] == [branch]
 
-    server_merge(tmp_path, protected, branch, how)
+    server_merge(tmp_path, protected, branch, how, delete=how != "merge")
     pulled = alice.ok("pull")
     assert "merged" in pulled.stderr and branch in pulled.stderr
+    # Left on the server by a merge without "delete branch": promptlib deletes it there too.
+    assert branch not in remote_heads(protected)
+    if how == "merge":
+        assert "deleted here and on the remote" in pulled.stderr
     assert_in_step(alice, protected)
     names = [e["name"] for e in json.loads(alice.ok("list", "--json", "--team", "team").stdout)]
     assert sorted(names) == ["disk-check", "inode-check"]  # no duplicate
