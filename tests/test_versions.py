@@ -13,6 +13,8 @@ import pytest
 from tests.conftest import recipe_yaml
 from tests.gitdaemon import User, git, make_remote
 
+pytestmark = pytest.mark.slow
+
 V1 = "Disk on {{ host }} is full.\n"
 V2 = "Disk on {{ host }} is full. Check /var/log.\n"
 V3 = "Disk on {{ host }} is full. Check /var/log first.\n"
