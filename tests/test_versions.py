@@ -370,3 +370,13 @@ def test_usage_wins_and_the_report_know_which_version_saved_the_time(cli, home, 
                                {"commit": newest, "minutes": 10, "wins": 1},
                                {"commit": oldest, "minutes": 5, "wins": 1},
                                {"commit": None, "minutes": 1, "wins": 1}]
+
+
+def test_a_recipe_never_committed_has_no_version(cli, home):
+    assert cli("init", "--empty").exit_code == 0
+    (local(home) / "recipes").mkdir()
+    (local(home) / "recipes" / "disk-full.yaml").write_text(recipe_yaml())
+    result = cli("render", "disk-full@~0", "-v", "host=x")
+    assert result.exit_code == 3, result.output
+    assert "no committed version yet" in result.stderr
+    assert cli("diff", "disk-full").exit_code == 3

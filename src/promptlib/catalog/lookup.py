@@ -138,9 +138,12 @@ def find_rev(text: str) -> tuple[RecipeFile, str | None]:
 def recipe_versions(rf: RecipeFile, start: str = "HEAD") -> list[Version]:
     """The recipe's versions as of `start`, newest first: the commits that changed what it says
     (a pure move is not a new version), renames followed."""
+    from promptlib.gitops import history as gitops_history  # noqa: PLC0415  (git only for NAME@REV)
     from promptlib.gitops import versions as git_versions  # noqa: PLC0415  (git only for NAME@REV)
 
     found: list[Version] = []
+    if start == "HEAD" and gitops_history.rev(rf.root, "HEAD") is None:
+        return found  # a collection with no commit yet: nothing has a version
     for version in git_versions.versions(rf.root, rf.relpath, start):
         if version.relpath.rsplit("/", 1)[-1] != rf.path.name:
             # git's rename detection went on into another file (a recipe added as a near-copy
