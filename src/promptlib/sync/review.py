@@ -191,7 +191,11 @@ def publish(coll: Collection, upstream: str | None) -> Review | None:
     name = branch_name(coll, commits)
     title = gitops.run(coll.path, "log", "-1", "--format=%s", commits[0], "--")
     options = forges.push_options(kind, target, title)
-    gitops_remote.push_ref(coll.path, "HEAD", f"refs/heads/{name}", options=options)
+    outcome = gitops_remote.push_ref(coll.path, "HEAD", f"refs/heads/{name}", options=options)
+    if not outcome.pushed:  # someone pushed a branch of that name since our fetch
+        raise PromptlibError(f"{coll.name}: the remote already has a branch {name}; nothing "
+                             "was pushed", hint="run the same command again: it picks a free "
+                                                "name")
     gitops.update_ref(coll.path, f"refs/heads/{name}", gitops_history.rev(coll.path, "HEAD")
                       or "HEAD")
     return Review(name, len(commits), forges.review_link(url, name, target, kind),
@@ -263,7 +267,6 @@ def _delete_remote(coll: Collection, branch: str) -> bool:
     if gitops_history.rev(coll.path, f"{REMOTE_REFS}{branch.removeprefix(PREFIX)}") is None:
         return False
     try:
-        gitops_remote.push_ref(coll.path, None, f"refs/heads/{branch}")
+        return gitops_remote.push_ref(coll.path, None, f"refs/heads/{branch}").pushed
     except PromptlibError:
         return False
-    return True
