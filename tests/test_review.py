@@ -131,7 +131,8 @@ def test_review_then_server_merge_then_pull_is_back_on_main(tmp_path: Path, prot
 
     server_merge(tmp_path, protected, branch, how, delete=how != "merge")
     pulled = alice.ok("pull")
-    assert "merged" in pulled.stderr and branch in pulled.stderr
+    assert "merged" in pulled.stderr
+    assert branch in pulled.stderr
     # Left on the server by a merge without "delete branch": promptlib deletes it there too.
     assert branch not in remote_heads(protected)
     if how == "merge":
@@ -174,7 +175,8 @@ def test_review_can_be_the_team_default(tmp_path: Path, alice: User):
     pushed = alice.ok("push", "ops")
     assert "promptlib/alice/add-ops-recipe-triage-a-full-disk" in pushed.stderr
     plain = alice.run("push", "ops", "--no-review")
-    assert plain.returncode == 1 and GH006 in plain.stderr
+    assert plain.returncode == 1
+    assert GH006 in plain.stderr
 
 
 def test_share_review_proposes_the_shared_recipe(protected: Path, alice: User):
@@ -203,7 +205,7 @@ def test_gitlab_gets_push_options_that_open_the_merge_request(tmp_path: Path, al
     assert "merge_request.target=main" in options
 
 
-# --- links -----------------------------------------------------------------------------------------
+# --- links ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("url", "forge", "link"), [

@@ -107,7 +107,8 @@ def test_show_history_and_lint_read_a_version(cli, three_versions):
     assert show["commit"] == three_versions[2]
     text = cli("show", "disk-full@~1")
     assert text.exit_code == 0
-    assert "Check /var/log." in text.stdout and three_versions[1][:7] in text.stdout
+    assert "Check /var/log." in text.stdout
+    assert three_versions[1][:7] in text.stdout
     history = json.loads(cli("history", "disk-full@~1", "--json").stdout)
     assert [c["sha"] for c in history] == three_versions[1:]
     lint = cli("lint", "disk-full@~2", "--json")
@@ -154,7 +155,12 @@ def test_a_version_that_no_longer_validates_is_refused_naming_it(cli, home, thre
     git(local(home), "commit", "-qam", "fix it")
     result = cli("render", "disk-full@~1", "-v", "host=x")
     assert result.exit_code == 4, result.output
-    assert "titel" in result.stderr and "@" in result.stderr
+    assert "titel" in result.stderr
+    # A diff compares text: the broken version can still be looked at.
+    diffed = cli("diff", "disk-full", "~1")
+    assert diffed.exit_code == 0, diffed.output
+    assert "-titel: typo" in diffed.stdout
+    assert "@" in result.stderr
 
 
 def test_edit_and_remove_refuse_a_version(cli, three_versions):
@@ -185,7 +191,8 @@ def test_diff_one_rev_against_current_and_two_revs(cli, three_versions):
     assert two["changed"] is True
     assert "+  Disk on {{ host }} is full. Check /var/log.\n" in two["diff"]
     same = json.loads(cli("diff", "disk-full@~0", "--json").stdout)
-    assert same["changed"] is False and same["diff"] == ""
+    assert same["changed"] is False
+    assert same["diff"] == ""
 
 
 def test_diff_of_uncommitted_hand_edits_compares_with_the_last_commit(cli, home, three_versions):
@@ -209,7 +216,8 @@ def test_diff_is_coloured_on_a_terminal(home, three_versions):
 
     status, output = run_on_tty(["diff", "disk-full"])
     assert status == 0, output
-    assert "\x1b[32m+" in output and "\x1b[31m-" in output
+    assert "\x1b[32m+" in output
+    assert "\x1b[31m-" in output
 
 
 # --- restore --------------------------------------------------------------------------------------
@@ -223,7 +231,8 @@ def test_restore_makes_a_new_commit_whose_file_equals_the_old_version(cli, home,
     assert (local(home) / RELPATH).read_bytes() == git_show(home, three_versions[1])
     assert len(shas(home)) == 4  # history keeps everything
     again = cli("restore", f"disk-full@{short}")
-    assert again.exit_code == 0 and "already" in again.stderr
+    assert again.exit_code == 0
+    assert "already" in again.stderr
     assert len(shas(home)) == 4
 
 
@@ -262,7 +271,8 @@ def test_restore_errors(cli, home, three_versions):
 def test_tag_refuses_to_move_a_label_unless_asked(cli, home, three_versions):
     assert cli("tag", "disk-full@~2", "prod").exit_code == 0
     again = cli("tag", "disk-full@~2", "prod")
-    assert again.exit_code == 0 and "already" in again.stderr
+    assert again.exit_code == 0
+    assert "already" in again.stderr
     moved = cli("tag", "disk-full", "prod")
     assert moved.exit_code == 4, moved.output
     assert "--move" in moved.stderr
@@ -365,7 +375,8 @@ def test_usage_wins_and_the_report_know_which_version_saved_the_time(cli, home, 
 
     report = json.loads(cli("report", "--json").stdout)
     row = next(r for r in report["roi"]["by_recipe"] if r["id"] == "local/disk-full")
-    assert row["minutes"] == 41 and row["wins"] == 4
+    assert row["minutes"] == 41
+    assert row["wins"] == 4
     assert row["versions"] == [{"commit": middle, "minutes": 25, "wins": 1},
                                {"commit": newest, "minutes": 10, "wins": 1},
                                {"commit": oldest, "minutes": 5, "wins": 1},

@@ -75,8 +75,8 @@ def diff(ref: str, revs: Sequence[str] = ()) -> RecipeDiff:
     if not wanted:
         old = _previous(rf, current)
         return _diff(rf, old, current)
-    old = _side(lookup.read_at(rf, wanted[0]))
-    new = _side(lookup.read_at(rf, wanted[1])) if len(wanted) == 2 else current
+    old = _side(rf, wanted[0])
+    new = _side(rf, wanted[1]) if len(wanted) == 2 else current
     return _diff(rf, old, new)
 
 
@@ -84,8 +84,11 @@ def _on_disk(rf: RecipeFile) -> Side:
     return Side(f"{rf.id} (current)", read_bytes_nofollow(rf.path))
 
 
-def _side(at: lookup.AtVersion) -> Side:
-    return Side(at.label, at.data, at.version)
+def _side(rf: RecipeFile, rev: str) -> Side:
+    """A version's text as it is in git: a diff compares text, so a version that no longer
+    validates can still be compared (that is often the point)."""
+    version, data = lookup.version_bytes(rf, rev)
+    return Side(f"{rf.id}@{version.short}", data, version)
 
 
 def _previous(rf: RecipeFile, current: Side) -> Side:

@@ -89,11 +89,17 @@ def print_reports(reports: Sequence[SyncReport]) -> None:
             console.hint(f"to read theirs: git -C {config.collection_dir(report.collection)} "
                          f"show {THEIRS_REF}:{first.relpath}")
             continue
-        if not (report.how in ("up-to-date", "review-merged") and summary(report).endswith(
-                ": up to date") and (report.review or report.in_review or report.landed)):
+        if not _only_review_news(report):
             console.info(summary(report))
         print_review(report)
         warn_tree(report.problems)
+
+
+def _only_review_news(report: SyncReport) -> bool:
+    """A review was published or found merged, and main has nothing else to say: no
+    `up to date` line beside it."""
+    return (bool(report.review or report.in_review or report.landed)
+            and summary(report).endswith(": up to date"))
 
 
 def print_review(report: SyncReport) -> None:

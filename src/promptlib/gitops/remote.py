@@ -260,6 +260,7 @@ class PushRefusedError(PromptlibError):
     words are in `remote_lines`, and in the message."""
 
     def __init__(self, message: str, remote_lines: Sequence[str], hint: str | None = None):
+        self.headline = message
         self.remote_lines = list(remote_lines)
         shown = "".join(f"\n  {line}" for line in self.remote_lines)
         super().__init__(message + shown, hint=hint)

@@ -217,7 +217,7 @@ def _push_locked(coll: Collection, report: SyncReport) -> None:
             outcome = gitops_remote.push(path, gitops_history.branch(path))
         except gitops_remote.PushRefusedError as exc:
             raise gitops_remote.PushRefusedError(
-                str(exc).split("\n", 1)[0], exc.remote_lines,
+                exc.headline, exc.remote_lines,
                 hint=f"nothing was lost: your commits are still here. If main is protected, "
                      f"propose them for review: `promptlib push --review {coll.name}`") from None
         if outcome.pushed:
