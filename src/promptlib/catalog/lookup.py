@@ -125,8 +125,8 @@ def refuse_rev(ref: str) -> None:
     if "@" in ref:
         name = ref.partition("@")[0]
         raise InvalidError(f"{ref!r}: only reading commands take a version (NAME@REV)",
-                           hint=f"to bring that version back: `promptlib restore {ref}`; to "
-                                f"work on the current one: `{name}`")
+                           hint=f"to bring that version back: `promptlib restore {ref}`; this "
+                                f"command works on the current recipe: `{name}`")
 
 
 def find_rev(text: str) -> tuple[RecipeFile, str | None]:
