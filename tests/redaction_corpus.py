@@ -311,7 +311,8 @@ def _planters(g: _Gen) -> list[Callable[[], tuple[str, str, str, str]]]:
             ["RSA PRIVATE KEY", "PRIVATE KEY", "OPENSSH PRIVATE KEY", "EC PRIVATE KEY"]
         )
         block = f"-----BEGIN {label}-----\n{_pem_body(g, r.randrange(3, 8))}\n-----END {label}-----"
-        return "private_key", f"{ts()} loaded key:\n", block, ""
+        kind = "openssh_private_key" if label.startswith("OPENSSH") else "private_key"
+        return kind, f"{ts()} loaded key:\n", block, ""
 
     def pem_truncated() -> tuple[str, str, str, str]:
         block = f"-----BEGIN RSA PRIVATE KEY-----\n{_pem_body(g, 4)}"
@@ -321,14 +322,19 @@ def _planters(g: _Gen) -> list[Callable[[], tuple[str, str, str, str]]]:
         lambda: ("aws_key_id", "export AWS_ACCESS_KEY_ID=", "AKIA" + g.chars(UPPER_DIGITS, 16), ""),
         lambda: ("aws_secret", "aws_secret_access_key = ", g.mixed(B64, 40), ""),
         lambda: (
-            "github_token",
+            "github_pat",
             "git clone https://x-access-token:",
             "ghp_" + g.chars(ALNUM, 36),
             "@github.com/acme/app.git",
         ),
-        lambda: ("github_token", "GITHUB_TOKEN=", "github_pat_" + g.chars(ALNUM + "_", 82), ""),
         lambda: (
-            "gitlab_token",
+            "github_fine_grained_pat",
+            "GITHUB_TOKEN=",
+            "github_pat_11" + g.chars(UPPER_DIGITS, 20) + "_" + g.chars(ALNUM, 59),
+            "",
+        ),
+        lambda: (
+            "gitlab_pat",
             'curl --header "PRIVATE-TOKEN: ',
             "glpat-" + g.chars(ALNUM + "-_", 20),
             '" https://gitlab.internal/api/v4/projects',
@@ -336,7 +342,7 @@ def _planters(g: _Gen) -> list[Callable[[], tuple[str, str, str, str]]]:
         lambda: ("npm_token", "//registry.npmjs.org/:_authToken=", "npm_" + g.chars(ALNUM, 36),
                  ""),
         lambda: (
-            "slack_token",
+            "slack_bot_token",
             f"{ts()} level=debug slack client init bot=",
             "xoxb-"
             + "-".join(g.chars(string.digits, 12) for _ in range(2))
@@ -355,7 +361,7 @@ def _planters(g: _Gen) -> list[Callable[[], tuple[str, str, str, str]]]:
             + g.chars(ALNUM, 24),
             " -> 200",
         ),
-        lambda: ("stripe_key", "Stripe.api_key = '", "sk_live_" + g.chars(ALNUM, 24), "'"),
+        lambda: ("stripe_secret_key", "Stripe.api_key = '", "sk_live_" + g.chars(ALNUM, 24), "'"),
         lambda: (
             "google_api_key",
             "GET https://maps.googleapis.com/maps/api/geocode/json?address=x&key=",
@@ -373,7 +379,7 @@ def _planters(g: _Gen) -> list[Callable[[], tuple[str, str, str, str]]]:
         basic,
         lambda: ("auth_header", "Authorization: token ", g.chars(HEX, 40), ""),
         lambda: (
-            "url_password",
+            "postgres_password",
             "DATABASE_URL=postgres://app:",
             g.mixed(ALNUM, 16),
             "@db.internal:5432/orders",

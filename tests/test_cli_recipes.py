@@ -81,7 +81,7 @@ def test_add_from_file_and_from_stdin(cli, tmp_path):
          "declared variable(s) not used in the template: host"),
         (recipe_yaml("../etc"), "<stdin>:1: name: invalid name '../etc'"),
         (recipe_yaml("UPPER"), "<stdin>:1: name: invalid name 'UPPER'"),
-        (recipe_yaml(template="key AKIA" + "Q" * 16 + " {{ host }}\n"),
+        (recipe_yaml(template="key AKIA" + "Q7LZ4XW2M9KD3P8R" + " {{ host }}\n"),
          "looks like a credential (aws_key_id)"),
         (recipe_yaml(template="{{ host }} {% if %}\n"), "<stdin>:9: template: "),
     ],

@@ -24,6 +24,7 @@ from tests.conftest import write_tree
     (["--", "--json", "-x"], SearchArgs(["--json", "-x"], [], [], 20, False)),
     (["-", "q"], SearchArgs(["-", "q"], [], [], 20, False)),
     ([], SearchArgs([], [], [], 20, False)),
+    (["logs", "--explain", "--json"], SearchArgs(["logs"], [], [], 20, True, True)),
 ])
 def test_plain_searches_are_parsed(args, expected):
     assert parse_search_args(args) == expected
@@ -51,6 +52,8 @@ CASES = [
     ["--tag", "ticket-deflection"],
     ["tag:incident-response", "pod*"],
     ["qwxzvvb"],
+    ["k8s", "pod", "--explain"],
+    ["customer", "threatening", "to", "leave"],
     ["logs", "--team", "nope"],
     ["logs", "--team", "Bad_Name"],
 ]

@@ -132,7 +132,8 @@ def test_win_keeps_the_offset_it_was_given(disk_full: str) -> None:
     (["disk-full", "--saved", "25"], 4), (["disk-full", "--saved", "soon"], 4),
     (["nosuch", "--saved", "25m"], 3), (["disk-full"], 2),
     (["disk-full", "--saved", "5m", "--note", "x" * 1001], 4),
-    (["disk-full", "--saved", "5m", "--note", "token ghp_" + "a1B2" * 9], 4),
+    (["disk-full", "--saved", "5m", "--note", "token ghp_" + "k3Vq9ZtL2mWx7RbN4cYp8H"
+      + "dJ5sGf1AeU6oTi"], 4),
 ])
 def test_win_errors_write_and_commit_nothing(cli: Cli, disk_full: str, args: list[str],
                                              code: int) -> None:

@@ -9,7 +9,8 @@ import subprocess
 import pytest
 
 from promptlib.index import search
-from promptlib.index.search import Term, edit_distance, parse_query
+from promptlib.index.search import Term, parse_query
+from promptlib.index.typos import edit_distance
 from promptlib.store import collections as store
 from tests.conftest import recipe_yaml, write_tree
 
@@ -76,15 +77,29 @@ def test_tag_option_lists_only_that_use_case(home):
 # --- query features -------------------------------------------------------------------------------
 
 
-def test_all_words_must_match(home):
-    both = ids("kubernetes", "pod")
-    assert "local/kubernetes-crashloop" in both
-    assert ids("kubernetes", "refund") == []
+def test_all_words_must_match_before_any_fallback(home):
+    both = search.search(["kubernetes", "pod"])
+    assert "local/kubernetes-crashloop" in [h.id for h in both.hits]
+    assert both.notes == ()
+    assert all(h.words_matched == h.words == 2 for h in both.hits)
+
+
+def test_when_no_recipe_has_every_word_the_ones_with_most_of_them_come_first(home):
+    results = search.search(["kubernetes", "refund", "pod"])
+    assert results.notes == ("no recipe has all of kubernetes, refund, pod; "
+                             "showing recipes with most of them",)
+    matched = [h.words_matched for h in results.hits]
+    assert results.hits[0].id == "local/kubernetes-crashloop"  # kubernetes and pod
+    assert matched == sorted(matched, reverse=True)
+    assert matched[0] == 2
+    assert {h.words for h in results.hits} == {3}
+    assert "local/refund-request-reply" in [h.id for h in results.hits if h.words_matched == 1]
 
 
 def test_prefix_query(home):
     assert "local/kubernetes-crashloop" in ids("kubern*")
-    assert ids("kubern") == []  # a bare word is not a prefix
+    # A bare word of six letters is no prefix: found only as the typo of a word (`kube`).
+    assert search.search(["kubern"]).note == "showing results for kube"
 
 
 def test_tag_and_team_filters_in_the_query_and_as_options(home):
@@ -131,7 +146,7 @@ def test_hits_carry_a_snippet_with_the_matched_words_marked(home):
     assert search.MARK_START + "stack" in hit.marked.lower()
     assert search.MARK_START not in hit.snippet
     assert set(hit.to_dict()) == {"id", "collection", "name", "title", "tags", "score",
-                                  "snippet"}
+                                  "snippet", "score_parts"}
     assert hit.score > 0
 
 

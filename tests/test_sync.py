@@ -278,7 +278,7 @@ def test_pull_refuses_invalid_hand_edits_naming_them(tmp_path: Path, alice: User
     alice.ok("init", "--from", str(bare), "--name", "team")
     (alice.collection("team") / "ops/a-one.yaml").write_text("name: a-one\ntitle: [oops\n")
     (alice.collection("team") / "ops/new-one.yaml").write_text(
-        recipe_yaml("new-one", template="key AKIAIOSFODNN7EXAMPLE {{ host }}\n"))
+        recipe_yaml("new-one", template="key AKIA" + "Q7LZ4XW2M9KD3P8R {{ host }}\n"))
     before = alice.git("team", "rev-parse", "HEAD")
     result = alice.run("pull")
     assert result.returncode == 4
@@ -305,7 +305,7 @@ def test_push_refuses_a_credential_naming_recipe_and_line(tmp_path: Path, alice:
     alice.ok("init", "--from", str(bare), "--name", "team")
     path = alice.collection("team") / "ops" / "leaky.yaml"
     path.parent.mkdir()
-    path.write_text(recipe_yaml("leaky", template="Use AKIAIOSFODNN7EXAMPLE on {{ host }}\n"))
+    path.write_text(recipe_yaml("leaky", template="Use AKIA" + "Q7LZ4XW2M9KD3P8R on {{ host }}\n"))
     # Committed behind promptlib's back, so only push's scan stands in the way.
     alice.git("team", "add", "ops/leaky.yaml")
     alice.git("team", "commit", "-q", "-m", "sneak a key in")
@@ -507,7 +507,7 @@ def test_share_refuses_a_credential_and_an_unknown_team(tmp_path: Path, alice: U
     alice.ok("team", "add", "sre", str(sre))
     path = alice.collection("local") / "ops" / "leaky.yaml"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(recipe_yaml("leaky", template="AKIAIOSFODNN7EXAMPLE {{ host }}\n"))
+    path.write_text(recipe_yaml("leaky", template="AKIA" + "Q7LZ4XW2M9KD3P8R {{ host }}\n"))
     refused = alice.run("share", "leaky", "--to", "sre")
     assert refused.returncode == 4
     assert "credential" in refused.stderr
@@ -675,11 +675,11 @@ def test_a_bad_keep_value_is_a_usage_error(alice: User):
 
 def fake_token() -> str:
     """A GitHub token built at runtime, so the repository itself holds no literal secret."""
-    return "ghp_" + "a1B2c3D4e5F6" * 3
+    return "ghp_" + "k3Vq9ZtL2mWx7RbN4cYp8HdJ5sGf1AeU6oTi"
 
 
 def fake_aws_key() -> str:
-    return "AKIA" + "Q" * 16
+    return "AKIA" + "Q7LZ4XW2M9KD3P8R"
 
 
 def test_push_refuses_a_credential_in_any_committed_file(tmp_path: Path, alice: User):
@@ -699,7 +699,7 @@ def test_push_refuses_a_credential_in_any_committed_file(tmp_path: Path, alice: 
         result.stderr)
     assert f"team/wins/x.yaml:2 in commit {sha}: looks like a credential (aws_key_id)" in (
         result.stderr)
-    assert f"team/README.md:3 in commit {sha}: looks like a credential (github_token)" in (
+    assert f"team/README.md:3 in commit {sha}: looks like a credential (github_pat)" in (
         result.stderr)
     assert remote_log(bare) == []
 

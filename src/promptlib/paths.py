@@ -25,7 +25,12 @@ LOCAL_COLLECTION = "local"
 RECIPE_SUFFIX = ".yaml"
 # Top-level folders of a collection that hold data, never recipes.
 RESERVED_DIRS = frozenset({"wins", "usage"})
+# A collection's redaction allow-list, committed with it (a hidden folder: never a recipe).
+REDACT_ALLOW_FILE = ".promptlib/redact.yaml"
+MAX_ALLOW_FILE_BYTES = 64 * 1024
 MAX_RECIPE_BYTES = 256 * 1024
+# A collection's own additions to the synonym table of search, committed with its recipes.
+COLLECTION_SYNONYMS = ".promptlib/synonyms.yaml"
 
 
 def home() -> Path:
@@ -77,6 +82,16 @@ def index_file() -> Path:
 def index_lock_file() -> Path:
     """Held while the search index is being written, so two processes never build it twice."""
     return cache_dir() / "index.lock"
+
+
+def synonyms_cache_file() -> Path:
+    """The merged synonym tables, as JSON, with the signatures of the files they came from."""
+    return cache_dir() / "synonyms.json"
+
+
+def usage_cache_file() -> Path:
+    """Recent renders per recipe and day, for search's usage boost (metrics/popularity.py)."""
+    return cache_dir() / "usage-recent.json"
 
 
 def index_cursor_file() -> Path:

@@ -20,10 +20,15 @@ class Settings:
     # Per collection: e.g. {"sre": {"publish_usage": True}}.
     collections: dict[str, dict[str, Any]] = field(default_factory=dict)
     redact_pii: bool = False
+    # `redact: {allow: [...]}`: the user's own allow-list entries, as written (redact/allow.py).
+    redact_allow: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"default_collection": self.default_collection, "redact_pii": self.redact_pii,
+        data = {"default_collection": self.default_collection, "redact_pii": self.redact_pii,
                 "collections": self.collections}
+        if self.redact_allow:
+            data["redact"] = {"allow": self.redact_allow}
+        return data
 
 
 def load() -> Settings:
@@ -45,7 +50,11 @@ def load() -> Settings:
     collections = data.get("collections") or {}
     if not isinstance(default, str) or not isinstance(collections, dict):
         raise InvalidError(f"{path}: default_collection must be a name and collections a mapping")
-    return Settings(default, collections, bool(data.get("redact_pii", False)))
+    redact = data.get("redact") or {}
+    allow = redact.get("allow") if isinstance(redact, dict) else None
+    if not isinstance(redact, dict) or not isinstance(allow or [], list):
+        raise InvalidError(f"{path}: redact must be a mapping, and its allow a list")
+    return Settings(default, collections, bool(data.get("redact_pii", False)), allow or [])
 
 
 def save(settings: Settings) -> None:

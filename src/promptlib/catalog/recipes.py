@@ -28,7 +28,10 @@ from promptlib.utils.files import write_atomic
 from promptlib.utils.yamltext import dump_yaml
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from promptlib.gitops.versions import Version
+    from promptlib.redact.allow import AllowList
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,16 @@ def recipe_from_fields(fields: RecipeFields) -> bytes:
     return dump_yaml(data).encode("utf-8")
 
 
-def validate(data: bytes, *, path: str, expected_name: str | None = None) -> Recipe:
-    """Everything `add` and `edit` check before writing: structure, template, secrets."""
+def validate(data: bytes, *, path: str, expected_name: str | None = None,
+             collection: Path | None = None) -> Recipe:
+    """Everything `add` and `edit` check before writing: structure, template, secrets (with the
+    allow-lists of the user and of the `collection` it is written to)."""
     recipe = load_recipe(data, path=path, expected_name=expected_name)
     try:
         check_template(recipe)
     except RecipeError as exc:
         raise exc.at(path) from None
-    refuse_secrets(data.decode("utf-8"), path)
+    refuse_secrets(data.decode("utf-8"), path, collection=collection)
     problems, _ = example_problems(recipe, path)
     if problems:
         raise InvalidError(problems[0], hint="fix the example, or its `expect`"
@@ -96,10 +101,11 @@ def check_template(recipe: Recipe) -> None:
     recipe.check_variables_used(used)
 
 
-def refuse_secrets(text: str, where: str) -> None:
+def refuse_secrets(text: str, where: str, *, collection: Path | None = None) -> None:
     from promptlib.redact import detector as redact  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
 
-    findings = redact.find_secrets(text)
+    findings = redact.find_secrets(text, allow=allow_lists.for_collection(collection))
     if findings:
         first = findings[0]
         kinds = ", ".join(sorted({f.kind for f in findings}))
@@ -133,8 +139,8 @@ def default_collection() -> str:
 
 def add(data: bytes, *, to: str | None = None, source: str = "<new recipe>") -> RecipeFile:
     """Validate a new recipe, write it into a collection, commit. Nothing is written on error."""
-    recipe = validate(data, path=source)
     coll = store.collection(to or default_collection())
+    recipe = validate(data, path=source, collection=coll.path)
     data, recipe = _with_author(data, recipe, coll)
     from promptlib.gitops import run as gitops  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.gitops.lock import locked  # noqa: PLC0415  (start-up: only this path loads it)
@@ -163,7 +169,8 @@ def save_edit(rf: RecipeFile, data: bytes, *, opened: bytes) -> bool:
     `opened` is the text the edit started from: if the file changed meanwhile (a pull, another
     edit), saving would silently undo that change, so it is a conflict instead (exit 5).
     """
-    recipe = validate(data, path=store.display_path(rf), expected_name=rf.name)
+    recipe = validate(data, path=store.display_path(rf), expected_name=rf.name,
+                      collection=rf.root)
     from promptlib.gitops import run as gitops  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.gitops.lock import locked  # noqa: PLC0415  (start-up: only this path loads it)
 
@@ -290,11 +297,13 @@ def lint(refs: Sequence[str] = ()) -> list[LintResult]:
     """Validate recipes, render each example and check its `expect`s, scan for secrets."""
     from promptlib.redact import detector as redact  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.sandbox import api as sandbox  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
 
     targets = [_lint_target(r) for r in refs] if refs else [
         (rf, None) for c in store.collections() for rf in store.iter_recipe_files(c)]
     results: list[LintResult] = []
     loaded: list[tuple[LintResult, Recipe]] = []
+    allows: dict[Path, AllowList | None] = {}  # by collection
     for rf, version in targets:
         result = LintResult(rf.id if version is None else f"{rf.id}@{version[0].short}",
                             store.display_path(rf) if version is None
@@ -306,7 +315,10 @@ def lint(refs: Sequence[str] = ()) -> list[LintResult]:
         except RecipeError as exc:
             result.problems.append(str(exc))
             continue
-        for finding in redact.find_secrets(data.decode("utf-8")):
+        if rf.root not in allows:
+            allows[rf.root] = allow_lists.for_collection(rf.root)
+        allow = allows[rf.root]
+        for finding in redact.find_secrets(data.decode("utf-8"), allow=allow):
             result.problems.append(f"{result.path}:{finding.line}: looks like a credential "
                                    f"({finding.kind})")
         loaded.append((result, recipe))

@@ -10,10 +10,12 @@ from __future__ import annotations
 from promptlib.cli import (
     metrics_cmd,
     recipes,
+    redact_cmd,
     render_cmd,
     search_cmd,
     sync_cmd,
     teams,
+    transfer_cmd,
     versions_cmd,
 )
 from promptlib.cli.group import new_app
@@ -26,6 +28,7 @@ app = new_app(
 # Finding and using recipes.
 app.command()(search_cmd.search)
 app.command()(render_cmd.render)
+app.command()(redact_cmd.redact)
 app.command()(recipes.show)
 app.command("list")(recipes.list_cmd)
 app.command()(recipes.tags)
@@ -40,6 +43,9 @@ app.command()(versions_cmd.restore)
 app.command()(versions_cmd.tag)
 app.command()(recipes.lint)
 app.command()(recipes.init)
+# Other tools' prompt files in and out.
+app.command("import")(transfer_cmd.import_cmd)
+app.command("export")(transfer_cmd.export_cmd)
 
 # Sharing with teams.
 team_app = new_app("Team collections: git clones of a team's shared recipe repository.")

@@ -28,13 +28,20 @@ def fast_command(args: Sequence[str]) -> Callable[[], None] | None:
             from promptlib.cli.search_flow import run_search  # noqa: PLC0415  (start-up: only this path loads it)
 
             return lambda: run_search(search.words, tags=search.tags, teams=search.teams,
-                                      limit=search.limit, as_json=search.as_json)
+                                      limit=search.limit, as_json=search.as_json,
+                                      explain=search.explain)
     if args[:1] == ["render"]:
         from promptlib.cli import render_flow  # noqa: PLC0415  (start-up: only this path loads it)
 
         render = render_flow.parse_render_args(args[1:])
         if render is not None:
             return lambda: render_flow.run_render(render)
+    if args[:1] == ["redact"]:
+        from promptlib.cli import redact_flow  # noqa: PLC0415  (start-up: only this path loads it)
+
+        redact = redact_flow.parse_redact_args(list(args[1:]))
+        if redact is not None:
+            return lambda: redact_flow.run_redact(redact)
     return None
 
 
@@ -44,12 +51,13 @@ class SearchArgs(NamedTuple):
     teams: list[str]
     limit: int
     as_json: bool
+    explain: bool = False
 
 
 def parse_search_args(args: Sequence[str]) -> SearchArgs | None:
     """The arguments of a plain search, parsed as Click would; None for anything unusual."""
     found: dict[str, list[str]] = {"words": [], "tags": [], "teams": [], "limit": []}
-    as_json, rest = False, list(args)
+    as_json, explain, rest = False, False, list(args)
     while rest:
         arg = rest.pop(0)
         if arg == "--":
@@ -57,6 +65,8 @@ def parse_search_args(args: Sequence[str]) -> SearchArgs | None:
             break
         if arg == "--json":
             as_json = True
+        elif arg == "--explain":
+            explain = True
         elif not arg.startswith("-") or arg == "-":
             found["words"].append(arg)
         else:
@@ -71,7 +81,7 @@ def parse_search_args(args: Sequence[str]) -> SearchArgs | None:
     if limits and not (limits[-1].isdigit() and int(limits[-1]) >= 1):
         return None
     return SearchArgs(found["words"], found["tags"], found["teams"],
-                      int(limits[-1]) if limits else 20, as_json)
+                      int(limits[-1]) if limits else 20, as_json, explain)
 
 
 def guarded(command: Callable[[], None]) -> int:

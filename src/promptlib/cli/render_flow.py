@@ -80,9 +80,15 @@ def run_render(args: RenderArgs) -> None:
                          stdin_is_tty=sys.stdin.isatty(), max_chars=args.max_chars)
     if not args.no_input and sys.stdin.isatty():
         _ask_missing(recipe, inputs)
-    pii = args.redact_pii or settings.load().redact_pii
-    result = core.render(recipe, item.id, inputs, redact=not args.no_redact, pii=pii,
-                         max_chars=args.max_chars)
+    user = settings.load()
+    allow = None
+    if not args.no_redact:
+        from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
+
+        allow = allow_lists.for_collection(item.file.root, user)
+    result = core.render(recipe, item.id, inputs, redact=not args.no_redact,
+                         pii=args.redact_pii or user.redact_pii, max_chars=args.max_chars,
+                         allow=allow)
     _report(result, inputs)
     if args.as_json:
         console.json({**result.to_dict(),

@@ -36,6 +36,7 @@ from promptlib.index.fresh import (
     sig_at,
     unpack,
 )
+from promptlib.index.terms import index_text
 
 if TYPE_CHECKING:
     import sqlite3
@@ -188,7 +189,19 @@ def parse(job: _Job) -> Parsed:
         return job, None, json.dumps({"message": f"cannot read: {exc.strerror}",
                                       "path": store.display_path(rf)})
     variables = "\n".join(f"{v.name} {v.description}".strip() for v in r.variables)
-    return job, (r.name, r.title, r.description, r.tags, variables, r.template), None
+    # The variables and the template go only into the `recipes` table: their compound words are
+    # split here, in the worker processes of a big build (see `_fts_row` for the other fields).
+    return job, (r.name, r.title, r.description, r.tags, index_text(variables),
+                 index_text(r.template)), None
+
+
+def _fts_row(fid: int, name: str, tag_text: str, title: str, description: str, variables: str,
+             template: str) -> tuple[int, str, str, str, str, str, str]:
+    """A recipe's row in the `recipes` table: each field with its compound words split and
+    joined (terms.index_text), so `OOMKilled` is found as `oom killed`, `on-call` as `oncall`.
+    `variables` and `template` come from `parse` that way already."""
+    return (fid, index_text(name), index_text(tag_text), index_text(title),
+            index_text(description), variables, template)
 
 
 def _parse_all(jobs: Sequence[_Job]) -> Iterator[Parsed]:
@@ -274,7 +287,8 @@ def _forget_files(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
 
 
 def _words_text(name: str, tags: str, title: str, description: str) -> str:
-    return f"{name} {tags} {title} {description}"
+    # Deterministic from the `files` columns: `_forget_files` deletes with the same text.
+    return index_text(f"{name} {tags} {title} {description}")
 
 
 def _save_dirs(conn: sqlite3.Connection, listings: list[_Listing]) -> dict[tuple[str, str], int]:
@@ -329,7 +343,7 @@ def _insert_batch(conn: sqlite3.Connection, batch: list[Parsed],
         tag_text = " ".join(tag_list)
         files.append((fid, dir_id, job.collection, job.relpath, name, title, tag_text,
                       description, None))
-        fts.append((fid, name, tag_text, title, description, variables, template))
+        fts.append(_fts_row(fid, name, tag_text, title, description, variables, template))
         words.append((fid, _words_text(name, tag_text, title, description)))
         tags += [(fid, t) for t in dict.fromkeys(tag_list)]
     conn.executemany("INSERT INTO files(id, dir_id, collection, relpath, name, title, tags, "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptlib import paths as config
@@ -295,3 +296,14 @@ def _usage_from(doc: Any) -> UsageCount:
             raise NotOursError(f"renders must be whole numbers from 1 to {MAX_RENDERS_PER_DAY:,}")
         renders[name] = n
     return UsageCount(day, person, machine or None, renders)
+
+
+def parse_usage(path: Path) -> UsageCount:
+    """One published usage file read back, as `load_usage` checks it: NotOursError (or
+    OSError, ValueError) when it is not a usage file."""
+    from promptlib.utils.files import read_nofollow  # noqa: PLC0415  (only after a pull)
+
+    data = read_nofollow(path, config.MAX_RECIPE_BYTES + 1)
+    if len(data) > config.MAX_RECIPE_BYTES:
+        raise NotOursError("too large")
+    return _usage_from(json.loads(data))

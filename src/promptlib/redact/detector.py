@@ -1,13 +1,15 @@
 """Secret detection and redaction (DESIGN §7 "Secrets"): the public API and the merging.
 
 `render` runs every variable value through `redact` before rendering; `add`, `edit`, `share` and
-`push` refuse a recipe for which `find_secrets` is not empty. A finding always spans the whole
-credential, and its replacement is ``[REDACTED:<kind>]``.
+`push` refuse a recipe for which `find_secrets` is not empty; `promptlib redact` is this module as
+a filter. A finding always spans the whole credential, and its replacement is
+``[REDACTED:<kind>]``.
 
-The detectors live apart: redact/patterns.py holds the kind names (in the rank order that names a
-span several detectors claim) and the detectors that know a credential by its shape;
-redact/keyvalues.py the `password` kind, read from the setting a value belongs to. This module
-runs them, merges overlapping claims, and writes the markers.
+The detectors live apart (registry.py lists them in rank order): the token tables (patterns.py,
+services.py), the scanners that need more than a pattern (structured.py), the settings named
+secret (keyvalues.py, vendors.py) and personal data (pii.py). This module finds which of them
+the text can wake (one keyword pass, prefilter.py), runs those, merges overlapping claims, drops
+what an allow-list exempts (allow.py), and writes the markers.
 
 `redact` is idempotent and never flags its own markers; `find_secrets` reports exactly the spans
 `redact` replaces.
@@ -17,26 +19,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from promptlib.redact.keyvalues import scan_flags, scan_key_values
-from promptlib.redact.patterns import (
-    KINDS,
-    PII_KINDS,
-    RULES,
-    Span,
-    scan_aws,
-    scan_emails,
-    scan_ips,
-    scan_pem,
-)
-from promptlib.redact.patterns import span as _span
+from promptlib.redact import registry
+from promptlib.redact.registry import KINDS, PII_KINDS, RANK
+from promptlib.redact.rules import Span
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
-# KINDS and PII_KINDS are defined beside the patterns and are part of this module's API.
-__all__ = ["KINDS", "PII_KINDS", "Finding", "find_secrets", "redact", "summary"]
+    from promptlib.redact.allow import AllowList
+
+__all__ = [
+    "KINDS",
+    "PII_KINDS",
+    "Finding",
+    "Redaction",
+    "analyse",
+    "find_secrets",
+    "redact",
+    "summary",
+]
 
 
 @dataclass(frozen=True)
@@ -45,20 +48,17 @@ class Finding:
     start: int
     end: int
     line: int
+    column: int = 1  # 1-based, in characters
+
+
+def _span(kind: str, start: int, end: int) -> Span:
+    return Span(start, RANK[kind], end)
 
 
 # --------------------------------------------------------------------------------------------
 # Running the detectors, merging their claims, writing the markers
 # --------------------------------------------------------------------------------------------
 
-_SCANNERS: tuple[Callable[[str, str], Iterator[Span]], ...] = (
-    scan_pem,
-    scan_aws,
-    *(rule.scan for rule in RULES),
-    scan_key_values,
-    scan_flags,
-)
-_PII_SCANNERS: tuple[Callable[[str, str], Iterator[Span]], ...] = (scan_emails, scan_ips)
 _MARKER = re.compile(r"\[REDACTED:[a-z_]++\]")  # what `_marker` writes
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -107,12 +107,32 @@ def _merge(spans: list[Span]) -> list[_Claim]:
     return merged
 
 
-def _claims(text: str, pii: bool) -> list[_Claim]:
+def _spans(text: str, lower: str, pii: bool) -> Iterator[Span]:
+    present = registry.INDEX.present(lower)
+    for index in registry.rules_for(present):
+        rule = registry.RULES[index]
+        group, rank, check = rule.group, RANK[rule.kind], rule.check
+        for match in registry.pattern(index).finditer(lower if rule.on_lower else text):
+            start, end = match.start(group), match.end(group)
+            if check is None or check(text[start:end]):
+                yield Span(start, rank, end)
+    for scanner in registry.ALL_SCANNERS:
+        if not present.isdisjoint(scanner.keywords):
+            for kind, start, end in scanner.scan(text, lower):
+                yield Span(start, RANK[kind], end)
+    if pii:
+        for scan in registry.PII_SCANS:
+            for kind, start, end in scan(text, lower):
+                yield Span(start, RANK[kind], end)
+
+
+def _claims(text: str, pii: bool, allow: AllowList | None) -> list[_Claim]:
     lower = _ascii_lower(text)
-    scanners = _SCANNERS + _PII_SCANNERS if pii else _SCANNERS
-    spans = [span for scan in scanners for span in scan(text, lower) if span.end > span.start]
-    spans.sort()
-    return _merge(_without_markers(text, spans))
+    spans = sorted(span for span in _spans(text, lower, pii) if span.end > span.start)
+    claims = _merge(_without_markers(text, spans))
+    if allow is not None:
+        claims = [claim for claim in claims if not allow.permits(text[claim[1] : claim[2]])]
+    return claims
 
 
 def _apply(text: str, claims: list[_Claim]) -> str:
@@ -163,12 +183,44 @@ def _to_source(claims: list[_Claim], later: list[_Claim]) -> Iterator[Span]:
 _MAX_ROUNDS = 4
 
 
-def _settled_claims(text: str, pii: bool) -> list[_Claim]:
-    claims = _claims(text, pii)
+# What a redaction can expose lies next to its marker: the next round looks only at the lines
+# around each one (this far on either side), not at the whole text again.
+_REACH = 1024
+
+
+def _claims_near_markers(
+    redacted: str, claims: list[_Claim], pii: bool, allow: AllowList | None
+) -> list[_Claim]:
+    if len(claims) * 4 * _REACH >= len(redacted):
+        return _claims(redacted, pii, allow)  # the windows would cover it all anyway
+    windows: list[list[int]] = []
+    shift = 0
+    for kind, start, end in claims:
+        marker_start = start + shift
+        marker_end = marker_start + len(_marker(kind))
+        shift = marker_end - end
+        # At a line's edge where one is near; else (one huge line) at twice the reach.
+        floor, ceiling = max(0, marker_start - 2 * _REACH), marker_end + 2 * _REACH
+        low = redacted.rfind("\n", floor, max(0, marker_start - _REACH)) + 1 or floor
+        high = redacted.find("\n", min(len(redacted), marker_end + _REACH), ceiling)
+        high = min(len(redacted), ceiling) if high < 0 else high
+        if windows and low <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], high)
+        else:
+            windows.append([low, high])
+    found: list[_Claim] = []
+    for low, high in windows:
+        part = redacted if (low, high) == (0, len(redacted)) else redacted[low:high]
+        found += [(kind, low + s, low + e) for kind, s, e in _claims(part, pii, allow)]
+    return found
+
+
+def _settled_claims(text: str, pii: bool, allow: AllowList | None) -> list[_Claim]:
+    claims = _claims(text, pii, allow)
     for _ in range(_MAX_ROUNDS - 1):
         if not claims:
             break
-        later = _claims(_apply(text, claims), pii)
+        later = _claims_near_markers(_apply(text, claims), claims, pii, allow)
         if not later:
             break
         spans = [_span(kind, start, end) for kind, start, end in claims]
@@ -176,24 +228,51 @@ def _settled_claims(text: str, pii: bool) -> list[_Claim]:
     return claims
 
 
-def find_secrets(text: str, *, pii: bool = False) -> list[Finding]:
-    """Non-overlapping findings in order of start."""
-    findings: list[Finding] = []
-    line, counted_to = 1, 0
-    for kind, start, end in _settled_claims(text, pii):
-        line += text.count("\n", counted_to, start)
-        counted_to = start
-        findings.append(Finding(kind, start, end, line))
-    return findings
+class Redaction(NamedTuple):
+    text: str  # with every finding replaced by its marker
+    counts: dict[str, int]  # findings by kind
+    findings: list[Finding]
 
 
-def redact(text: str, *, pii: bool = False) -> tuple[str, dict[str, int]]:
-    """The text with every finding replaced by [REDACTED:kind], and counts by kind."""
-    claims = _settled_claims(text, pii)
+def analyse(text: str, *, pii: bool = False, allow: AllowList | None = None) -> Redaction:
+    """The redacted text, the counts and the findings, from one detection pass."""
+    claims = _settled_claims(text, pii, allow)
+    return Redaction(
+        _apply(text, claims) if claims else text, _counts(claims), _findings(text, claims)
+    )
+
+
+def _counts(claims: list[_Claim]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for kind, _, _ in claims:
         counts[kind] = counts.get(kind, 0) + 1
-    return (_apply(text, claims) if claims else text), counts
+    return counts
+
+
+def _findings(text: str, claims: list[_Claim]) -> list[Finding]:
+    findings: list[Finding] = []
+    line, counted_to, line_start = 1, 0, 0
+    for kind, start, end in claims:
+        newlines = text.count("\n", counted_to, start)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", counted_to, start) + 1
+        counted_to = start
+        findings.append(Finding(kind, start, end, line, start - line_start + 1))
+    return findings
+
+
+def find_secrets(text: str, *, pii: bool = False, allow: AllowList | None = None) -> list[Finding]:
+    """Non-overlapping findings in order of start, with their line and column."""
+    return _findings(text, _settled_claims(text, pii, allow))
+
+
+def redact(
+    text: str, *, pii: bool = False, allow: AllowList | None = None
+) -> tuple[str, dict[str, int]]:
+    """The text with every finding replaced by [REDACTED:kind], and counts by kind."""
+    claims = _settled_claims(text, pii, allow)
+    return (_apply(text, claims) if claims else text), _counts(claims)
 
 
 def summary(counts: dict[str, int]) -> str:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from promptlib.errors import InvalidError, UsageError
 from promptlib.recipe.model import Recipe, Value, Variable
 from promptlib.render.reading import MAX_READ_BYTES, has_content, read_bounded
 from promptlib.utils.text import CONTROL_CHARS
+
+if TYPE_CHECKING:
+    from promptlib.redact.allow import AllowList
 
 Source = Literal["flag", "file", "stdin", "default", "prompt"]
 
@@ -167,7 +170,8 @@ def missing_error(recipe: Recipe, absent: Sequence[Variable]) -> InvalidError:
 
 
 def render(recipe: Recipe, recipe_id: str, inputs: Inputs, *, redact: bool = True,
-           pii: bool = False, max_chars: int | None = None) -> Rendered:
+           pii: bool = False, max_chars: int | None = None,
+           allow: AllowList | None = None) -> Rendered:
     """Clean, redact, truncate and render. Raises InvalidError for a missing or bad value."""
     absent = missing(recipe, inputs)
     if absent:
@@ -182,7 +186,7 @@ def render(recipe: Recipe, recipe_id: str, inputs: Inputs, *, redact: bool = Tru
             text = _clean(inputs.values[variable.name])
             _check_choice(variable, text)
             if redact:
-                text = _redact_into(text, redactions, pii=pii)
+                text = _redact_into(text, redactions, pii=pii, allow=allow)
             limit = variable.max_chars or (
                 (max_chars or DEFAULT_STDIN_MAX_CHARS) if source in ("stdin", "file") else None)
             text, cut = truncate(text, limit, variable.truncate,
@@ -240,10 +244,11 @@ def _check_choice(variable: Variable, value: str) -> None:
                            + ", ".join(variable.choices))
 
 
-def _redact_into(text: str, counts: dict[str, int], *, pii: bool) -> str:
+def _redact_into(text: str, counts: dict[str, int], *, pii: bool,
+                 allow: AllowList | None) -> str:
     from promptlib.redact import detector as redact  # noqa: PLC0415  (start-up: only this path loads it)
 
-    cleaned, found = redact.redact(text, pii=pii)
+    cleaned, found = redact.redact(text, pii=pii, allow=allow)
     for kind, n in found.items():
         counts[kind] = counts.get(kind, 0) + n
     return cleaned

@@ -266,7 +266,9 @@ def refuse_outgoing_secrets(coll: Collection, upstream: str | None) -> None:
     `BINARY_PROBE` bytes, as git decides) is skipped; a big one is scanned in its first
     `SCAN_BYTES`."""
     from promptlib.redact import detector as redact  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
 
+    allow = allow_lists.for_collection(coll.path)
     outgoing = gitops_history.outgoing_blobs(coll.path, upstream)
     heads = gitops_history.read_blob_heads(coll.path, [sha for _, _, sha in outgoing],
                                            SCAN_BYTES)
@@ -276,7 +278,7 @@ def refuse_outgoing_secrets(coll: Collection, upstream: str | None) -> None:
         if b"\0" in data[:BINARY_PROBE]:
             continue
         text = data.decode("utf-8", errors="replace")
-        for finding in redact.find_secrets(text):
+        for finding in redact.find_secrets(text, allow=allow):
             if is_recipe_path(relpath):
                 where = f"{coll.name}/{Path(relpath).stem} ({relpath}:{finding.line})"
             else:
@@ -312,7 +314,8 @@ def share(ref: str, to: str, as_name: str | None = None, *, review: bool | None 
     if target.name == rf.collection:
         raise InvalidError(f"{rf.id} is already in {target.name}")
     data = store.read_bytes_nofollow(rf.path)
-    recipe = catalog.validate(data, path=store.display_path(rf), expected_name=rf.name)
+    recipe = catalog.validate(data, path=store.display_path(rf), expected_name=rf.name,
+                              collection=target.path)
     new_name = check_name(as_name) if as_name else recipe.name
     shared = replace(recipe, name=new_name, shared_from=f"{rf.collection}/{recipe.name}")
     text = shared.dump().encode("utf-8")

@@ -121,7 +121,9 @@ def commit_hand_edits(coll: Collection) -> list[str]:
     committed (recipe names, other paths). InvalidError naming every file that does not validate.
     """
     from promptlib.redact import detector as redact  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
 
+    allow = allow_lists.for_collection(coll.path)
     paths = [relpath for code, relpath in gitops_history.status(coll.path)
              if code != "??" or is_recipe_path(relpath)]
     if not paths:
@@ -147,7 +149,8 @@ def commit_hand_edits(coll: Collection) -> list[str]:
         except RecipeError as exc:
             problems.append(str(exc))
             continue
-        for finding in redact.find_secrets(data.decode("utf-8", errors="replace")):
+        text = data.decode("utf-8", errors="replace")
+        for finding in redact.find_secrets(text, allow=allow):
             problems.append(f"{where}:{finding.line}: looks like a credential ({finding.kind})")
     problems += [message for _, message in _template_problems(loaded)]
     if problems:
