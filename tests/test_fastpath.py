@@ -111,6 +111,8 @@ RENDER_CASES = [
     (["log-traige", "--no-input"], ""),
     (["log-triage", "--no-input"], ""),
     (["log-triage", "-v", "severity=sev9", "--no-input"], "x\n"),
+    (["log-triage@~0", "-v", "service=api", "--no-input", "--json"], "OOMKilled\n"),  # NAME@REV
+    (["log-triage@nope", "--no-input"], "x\n"),
 ]
 
 

@@ -180,7 +180,9 @@ def test_render_appends_one_line_without_values(cli: Cli, disk_full: str) -> Non
     lines = config.usage_log().read_text().splitlines()
     assert len(lines) == 1
     entry = json.loads(lines[0])
-    assert set(entry) == {"time", "id", "collection", "person"}
+    # `blob`: which version was rendered (issue 15), the git id of the recipe's bytes.
+    assert set(entry) == {"time", "id", "collection", "person", "blob"}
+    assert len(entry["blob"]) == 40
     assert (entry["id"], entry["collection"], entry["person"]) == (
         "local/disk-full", "local", "author@example.test")
     assert datetime.fromisoformat(entry["time"]).tzinfo is not None

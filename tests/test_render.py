@@ -159,7 +159,8 @@ def test_json_output(run):
     result = run("render", "log-triage", "--json", "-v", "service=api", input="OOMKilled\n")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert set(doc) == {"id", "text", "redactions", "truncated", "variables"}
+    assert set(doc) == {"id", "text", "redactions", "truncated", "variables", "commit"}
+    assert doc["commit"] is None  # the file on disk; NAME@REV gives the version's commit
     assert doc["id"] == "local/log-triage"
     assert "OOMKilled" in doc["text"]
     assert doc["variables"]["logs"]["source"] == "stdin"

@@ -80,6 +80,9 @@ def test_report_json_lists(built: dict[str, Path], cli: Cli) -> None:
          "by": "bob@example.test"},
     ]
     assert s["improved"] == [{"id": "sre/log-triage", "by": 2}, {"id": "sre/oom-killer", "by": 1}]
+    # Each row also says which versions saved the time (issue 15): they add up to the row.
+    for row in r["by_recipe"]:
+        assert sum(v["minutes"] for v in row.pop("versions")) == row["minutes"]
     assert r["by_recipe"] == [
         {"id": "sre/disk-full", "minutes": 120, "wins": 1},
         {"id": "sre/log-triage", "minutes": 115, "wins": 2},

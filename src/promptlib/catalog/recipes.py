@@ -30,6 +30,7 @@ from promptlib.utils.yamltext import dump_yaml
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from promptlib.gitops.versions import Version
     from promptlib.redact.allow import AllowList
 
 
@@ -222,6 +223,34 @@ def show(ref: str) -> LoadedRecipe:
     return LoadedRecipe(rf, store.read(rf))
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A recipe as `render` and `show` read it: the file on disk, or a version out of git."""
+
+    item: LoadedRecipe
+    version: Version | None  # None: the file on disk
+    blob: str  # git's object id of the bytes read: which version it is, found without git
+
+
+def show_version(ref: str) -> Shown:
+    """`NAME` (the file on disk) or `NAME@REV` (that version, read out of git)."""
+    parsed = lookup.split_rev(ref)
+    rf = lookup.find(parsed.name)
+    if parsed.rev is None:
+        data = store.read_bytes_nofollow(rf.path)
+        recipe = load_recipe(data, path=store.display_path(rf), expected_name=rf.name)
+        return Shown(LoadedRecipe(rf, recipe), None, blob_id(data))
+    at = lookup.read_at(rf, parsed.rev)
+    return Shown(LoadedRecipe(rf, at.recipe), at.version, at.version.blob)
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes as a blob (`git hash-object`), computed without git."""
+    from hashlib import sha1  # noqa: PLC0415  (start-up: only this path loads it)
+
+    return sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
 def recipe_json(item: LoadedRecipe) -> dict[str, Any]:
     return {"id": item.id, "collection": item.file.collection, "path": item.file.relpath,
             **item.recipe.to_dict()}
@@ -230,8 +259,19 @@ def recipe_json(item: LoadedRecipe) -> dict[str, Any]:
 def history(ref: str) -> tuple[RecipeFile, list[Any]]:
     from promptlib.gitops import run as gitops  # noqa: PLC0415  (start-up: only this path loads it)
 
-    rf = lookup.find(ref)
+    rf, rev = lookup.find_rev(ref)
+    if rev is not None:
+        return rf, history_at(rf, rev)
     return rf, gitops.log(rf.root, rf.relpath)
+
+
+def history_at(rf: RecipeFile, rev: str) -> list[Any]:
+    """`history NAME@REV`: the recipe's history up to that version, newest first."""
+    version = lookup.resolve_rev(rf, rev)
+    from promptlib.gitops import run as gitops  # noqa: PLC0415  (start-up: only this path loads it)
+
+    return [gitops.Commit(v.commit, v.author, v.email, v.date, v.message)
+            for v in lookup.recipe_versions(rf, version.commit)]
 
 
 # --- lint -----------------------------------------------------------------------------------------
@@ -259,16 +299,18 @@ def lint(refs: Sequence[str] = ()) -> list[LintResult]:
     from promptlib.sandbox import api as sandbox  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
 
-    files = [lookup.find(r) for r in refs] if refs else [
-        rf for c in store.collections() for rf in store.iter_recipe_files(c)]
+    targets = [_lint_target(r) for r in refs] if refs else [
+        (rf, None) for c in store.collections() for rf in store.iter_recipe_files(c)]
     results: list[LintResult] = []
     loaded: list[tuple[LintResult, Recipe]] = []
     allows: dict[Path, AllowList | None] = {}  # by collection
-    for rf in files:
-        result = LintResult(rf.id, store.display_path(rf))
+    for rf, version in targets:
+        result = LintResult(rf.id if version is None else f"{rf.id}@{version[0].short}",
+                            store.display_path(rf) if version is None
+                            else lookup.version_path(rf, version[0]))
         results.append(result)
         try:
-            data = store.read_bytes_nofollow(rf.path)
+            data = store.read_bytes_nofollow(rf.path) if version is None else version[1]
             recipe = load_recipe(data, path=result.path, expected_name=rf.name)
         except RecipeError as exc:
             result.problems.append(str(exc))
@@ -294,6 +336,12 @@ def lint(refs: Sequence[str] = ()) -> list[LintResult]:
             continue
         _lint_examples(result, recipe)
     return results
+
+
+def _lint_target(ref: str) -> tuple[RecipeFile, tuple[Version, bytes] | None]:
+    """What `lint NAME[@REV]` checks: the file on disk, or that version's bytes."""
+    rf, rev = lookup.find_rev(ref)
+    return rf, None if rev is None else lookup.version_bytes(rf, rev)
 
 
 def _lint_examples(result: LintResult, recipe: Recipe) -> None:

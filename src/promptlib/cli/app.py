@@ -16,6 +16,7 @@ from promptlib.cli import (
     sync_cmd,
     teams,
     transfer_cmd,
+    versions_cmd,
 )
 from promptlib.cli.group import new_app
 
@@ -36,6 +37,10 @@ app.command()(recipes.add)
 app.command("edit")(recipes.edit_cmd)
 app.command()(recipes.remove)
 app.command()(recipes.history)
+# Versions: compare, roll back, label.
+app.command()(versions_cmd.diff)
+app.command()(versions_cmd.restore)
+app.command()(versions_cmd.tag)
 app.command()(recipes.lint)
 app.command()(recipes.init)
 # Other tools' prompt files in and out.

@@ -23,7 +23,9 @@ class OnOff(StrEnum):
 
 
 def win(
-    name: Annotated[str, typer.Argument(help="Recipe name, collection/name, or a unique prefix.")],
+    name: Annotated[str, typer.Argument(help="Recipe name, collection/name, or a unique prefix "
+                                        "(NAME@REV: the version that saved it; default: the "
+                                        "one you last rendered).")],
     saved: Annotated[str, typer.Option("--saved", "-s", metavar="DURATION",
                                        help="Time it saved: 90s, 25m, 2h, 1h30m.")],
     note: Annotated[str | None, typer.Option(

@@ -132,15 +132,21 @@ def edit_cmd(
         console.info(f"{rf.id}: no changes")
 
 
-def show(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
+def show(name: Annotated[str, typer.Argument(help="Recipe name or collection/name; NAME@REV "
+                                             "for a version (commit, tag, label, ~N).")],
          as_json: JsonOpt = False) -> None:
     """Show a recipe: metadata, variables and template."""
-    item = catalog.show(name)
+    shown = catalog.show_version(name)
+    item, version = shown.item, shown.version
     if as_json:
-        console.json(catalog.recipe_json(item))
+        console.json({**catalog.recipe_json(item),
+                      "commit": version.commit if version else None})
         return
     r = item.recipe
     console.out(console.style(item.id, "bold", "cyan") + f"  {r.title}")
+    if version is not None:
+        console.out(f"version: {version.short} ({version.date[:10]}, {version.author}: "
+                    f"{version.message})")
     console.out(f"tags: {', '.join(r.tags)}")
     if r.author:
         console.out(f"author: {r.author}")
@@ -210,7 +216,8 @@ def remove(name: Annotated[str, typer.Argument(help="Recipe name or collection/n
                     f"removed {rf.id} (it had never been committed)")
 
 
-def history(name: Annotated[str, typer.Argument(help="Recipe name or collection/name.")],
+def history(name: Annotated[str, typer.Argument(help="Recipe name or collection/name; NAME@REV "
+                                                "for its history up to that version.")],
             as_json: JsonOpt = False) -> None:
     """The recipe's git log: who changed it, when, and why."""
     _, commits = catalog.history(name)
@@ -221,8 +228,8 @@ def history(name: Annotated[str, typer.Argument(help="Recipe name or collection/
                   [(c.sha[:10], c.date[:10], c.author, c.message) for c in commits])
 
 
-def lint(names: Annotated[list[str] | None, typer.Argument(help="Recipes to check (default: "
-                                                           "all).")] = None,
+def lint(names: Annotated[list[str] | None, typer.Argument(help="Recipes to check, NAME or "
+                                                           "NAME@REV (default: all).")] = None,
          as_json: JsonOpt = False) -> None:
     """Validate recipes, render their examples, and scan them for secrets."""
     results = catalog.lint(names or [])

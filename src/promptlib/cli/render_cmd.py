@@ -11,7 +11,9 @@ from promptlib.render.fill import DEFAULT_STDIN_MAX_CHARS
 
 
 def render(
-    name: Annotated[str, typer.Argument(help="Recipe name, collection/name, or a unique prefix.")],
+    name: Annotated[str, typer.Argument(help="Recipe name, collection/name, or a unique prefix; "
+                                        "NAME@REV renders a version (commit, tag, branch, "
+                                        "label, ~N).")],
     var: Annotated[list[str] | None, typer.Option(
         "--var", "-v", metavar="K=V",
         help="A value: K=text, K=@file, or K=- for stdin. Repeatable.")] = None,
@@ -30,7 +32,7 @@ def render(
         f"{DEFAULT_STDIN_MAX_CHARS:,} characters, unless the variable sets max_chars).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print {id, text, redactions, "
-                                          "truncated, variables}.")] = False,
+                                          "truncated, variables, commit}.")] = False,
 ) -> None:
     """Fill a recipe's variables and print the prompt — and nothing else — on stdout."""
     run_render(RenderArgs(name, var or [], copy=copy, also_print=also_print, no_redact=no_redact,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from promptlib.cli import console
 
 if TYPE_CHECKING:
+    from promptlib.gitops.versions import Version
     from promptlib.recipe.model import Recipe, Variable
     from promptlib.render import fill as core
 
@@ -71,8 +72,10 @@ def run_render(args: RenderArgs) -> None:
     from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
 
-    item = catalog.show(args.name)
-    recipe = item.recipe
+    shown = catalog.show_version(args.name)
+    item, recipe = shown.item, shown.item.recipe
+    if shown.version is not None:
+        console.info(version_note(shown.item.id, shown.version))
     inputs = core.gather(recipe, args.variables, stdin=sys.stdin.buffer,
                          stdin_is_tty=sys.stdin.isatty(), max_chars=args.max_chars)
     if not args.no_input and sys.stdin.isatty():
@@ -88,14 +91,22 @@ def run_render(args: RenderArgs) -> None:
                          allow=allow)
     _report(result, inputs)
     if args.as_json:
-        console.json(result.to_dict())
+        console.json({**result.to_dict(),
+                      "commit": shown.version.commit if shown.version else None})
     elif args.copy:
         _copy(result.text, also_print=args.also_print)
     else:
         console.raw(result.text)
     from promptlib.metrics import usage_log  # noqa: PLC0415  (start-up: only this path loads it)
 
-    usage_log.append(item.id, item.file.collection)  # the usage log: never the values
+    usage_log.append(item.id, item.file.collection,  # the usage log: never the values
+                     commit=shown.version.commit if shown.version else None, blob=shown.blob)
+
+
+def version_note(recipe_id: str, version: Version) -> str:
+    """`rendering local/log-triage at 4b1e266 (2026-11-27, Jane Doe: Edit log-triage: …)`."""
+    return (f"rendering {recipe_id} at {version.short} ({version.date[:10]}, {version.author}: "
+            f"{version.message})")
 
 
 def _copy(text: str, *, also_print: bool) -> None:

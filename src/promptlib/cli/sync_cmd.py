@@ -89,8 +89,37 @@ def print_reports(reports: Sequence[SyncReport]) -> None:
             console.hint(f"to read theirs: git -C {config.collection_dir(report.collection)} "
                          f"show {THEIRS_REF}:{first.relpath}")
             continue
-        console.info(summary(report))
+        if not _only_review_news(report):
+            console.info(summary(report))
+        print_review(report)
         warn_tree(report.problems)
+
+
+def _only_review_news(report: SyncReport) -> bool:
+    """A review was published or found merged, and main has nothing else to say: no
+    `up to date` line beside it."""
+    return (bool(report.review or report.in_review or report.landed)
+            and summary(report).endswith(": up to date"))
+
+
+def print_review(report: SyncReport) -> None:
+    """What `push --review` published, and which reviews a pull found merged."""
+    for landed in report.landed:
+        gone = "deleted here and on the remote" if landed.deleted_on_remote else "deleted here"
+        console.info(f"{report.collection}: review {landed.branch} was merged; back on main "
+                     f"(branch {gone})")
+    review = report.review
+    if review is not None:
+        n = review.commits
+        console.info(f"{report.collection}: pushed {n} commit{'s' if n != 1 else ''} for review "
+                     f"to branch {review.branch}; main is untouched")
+        if review.options:
+            console.info(f"{report.collection}: asked the server to open the merge request")
+        if review.link:
+            console.info(f"open the request: {review.link}")
+    elif report.in_review:
+        console.info(f"{report.collection}: nothing new to review: already on "
+                     f"{', '.join(report.in_review)}")
 
 
 def _finish(reports: Sequence[SyncReport], as_json: bool, verb: str) -> None:
@@ -115,12 +144,18 @@ def pull(teams: TeamsArg = None, as_json: JsonOpt = False) -> None:
     _finish(sync.pull(teams or []), as_json, "pull")
 
 
-def push(teams: TeamsArg = None, as_json: JsonOpt = False) -> None:
+ReviewOpt = Annotated[bool | None, typer.Option(
+    "--review/--no-review", help="Push to a new review branch promptlib/<you>/<topic> and print "
+    "the pull/merge request link, never to main (default: the team's `review` setting).",
+    show_default=False)]
+
+
+def push(teams: TeamsArg = None, review: ReviewOpt = None, as_json: JsonOpt = False) -> None:
     """Publish your commits (pulls first when the remote moved; refuses credentials; never
     forces)."""
     from promptlib.sync import core as sync  # noqa: PLC0415  (start-up: only this path loads it)
 
-    _finish(sync.push(teams or []), as_json, "push")
+    _finish(sync.push(teams or [], review=review), as_json, "push")
 
 
 def share(
@@ -128,11 +163,12 @@ def share(
     to: Annotated[str, typer.Option("--to", help="The team (collection) to share it with.")],
     as_name: Annotated[str | None, typer.Option("--as", help="A new name, when the team "
                                                 "already has one by that name.")] = None,
+    review: ReviewOpt = None,
 ) -> None:
     """Copy a recipe into another team's collection, commit and push it."""
     from promptlib.sync import core as sync  # noqa: PLC0415  (start-up: only this path loads it)
 
-    result = sync.share(name, to, as_name)
+    result = sync.share(name, to, as_name, review=review)
     console.success(f"shared {result.source} → {result.target.id} "
                     f"(shared_from: {result.source})")
     if result.report is not None:

@@ -20,11 +20,13 @@ def team_add(
     name: Annotated[str, typer.Argument(help="Name for the team's collection, e.g. sre.")],
     url: Annotated[str, typer.Argument(help="The team repository: https://…, ssh://…, "
                                        "user@host:path, git://…, file://… or a local path.")],
+    review: Annotated[bool, typer.Option("--review", help="Its main is protected: `push` goes "
+                                         "to a review branch by default.")] = False,
 ) -> None:
     """Clone a team's recipe repository as a collection."""
     from promptlib.sync import teams  # noqa: PLC0415  (start-up: only this path loads it)
 
-    added = teams.add(name, url)
+    added = teams.add(name, url, review=review)
     warn_tree(added.problems)
     console.success(f"added team {added.collection.name} from {url} "
                     f"({added.recipes} recipe{'s' if added.recipes != 1 else ''})")
@@ -40,11 +42,14 @@ def team_list(as_json: JsonOpt = False) -> None:
     if as_json:
         console.json([{**info.to_dict(), "publish_usage": usage[info.name]} for info in infos])
         return
-    console.table(["NAME", "RECIPES", "AHEAD", "BEHIND", "LAST SYNC", "USAGE", "URL"],
+    console.table(["NAME", "RECIPES", "AHEAD", "BEHIND", "LAST SYNC", "USAGE", "REVIEWS", "URL"],
                   [(i.name, str(i.recipes), str(i.ahead), str(i.behind),
                     (i.last_sync or "never").replace("T", " ").replace("+00:00", "Z"),
-                    "published" if usage[i.name] else "private", i.url)
+                    "published" if usage[i.name] else "private", str(len(i.reviews)), i.url)
                    for i in infos])
+    for info in infos:
+        for branch in info.reviews:
+            console.info(f"{info.name}: open review branch {branch}")
     if not infos:
         console.hint("no teams yet: `promptlib team add NAME URL`")
 

@@ -215,6 +215,13 @@ def rebase(path: Path, onto: str) -> list[str] | None:
     return _or_abort(path, "rebase", "--quiet", "--no-autostash", "--no-verify", onto)
 
 
+def rebase_onto(path: Path, onto: str, upstream: str) -> list[str] | None:
+    """Replay the commits after `upstream` onto `onto`, dropping `upstream` and what came before
+    it (a review main now holds); aborted and the paths returned on a conflict, as `rebase`."""
+    return _or_abort(path, "rebase", "--quiet", "--no-autostash", "--no-verify", "--onto", onto,
+                     upstream)
+
+
 def merge(path: Path, target: str, message: str) -> list[str] | None:
     """Merge `target` into HEAD with a merge commit. On a conflict: abort and return the paths;
     None when it went through. Any other failure raises."""

@@ -224,6 +224,12 @@ def clone(url: str, dest: Path) -> None:
     _network(dest.parent, args, url)
 
 
+# The branches, and the recipes' labels (lightweight tags under promptlib/, moved by `tag --move`
+# and so force-updated; pruned like the branches when the team deletes one).
+FETCH_REFSPECS = (f"+refs/heads/*:refs/remotes/{REMOTE}/*",
+                  "+refs/tags/promptlib/*:refs/tags/promptlib/*")
+
+
 def fetch_many(paths: Sequence[Path]) -> dict[Path, PromptlibError | None]:
     """`git fetch origin` in every repository at once: N unreachable remotes cost one timeout."""
     jobs = []
@@ -231,7 +237,7 @@ def fetch_many(paths: Sequence[Path]) -> dict[Path, PromptlibError | None]:
         url = remote_url(path) or REMOTE
         jobs.append(_Job(str(path), path, ("fetch", "--progress", "--prune", "--no-tags",
                                            "--no-recurse-submodules", "--no-write-fetch-head",
-                                           "--", REMOTE), url))
+                                           "--", REMOTE, *FETCH_REFSPECS), url))
     _supervise(jobs, SILENCE_TIMEOUT)
     return {job.cwd: job.failure() for job in jobs}
 
@@ -249,23 +255,60 @@ class PushOutcome:
     message: str = ""
 
 
+class PushRefusedError(PromptlibError):
+    """The server refused the push itself (a protected branch, a pre-receive hook): its own
+    words are in `remote_lines`, and in the message."""
+
+    def __init__(self, message: str, remote_lines: Sequence[str], hint: str | None = None):
+        self.headline = message
+        self.remote_lines = list(remote_lines)
+        shown = "".join(f"\n  {line}" for line in self.remote_lines)
+        super().__init__(message + shown, hint=hint)
+
+
+# The server's progress chatter, which says nothing about why a push was refused.
+_REMOTE_NOISE = re.compile(r"remote:\s*(counting|compressing|total|resolving|enumerating|"
+                           r"writing|delta)", re.IGNORECASE)
+MAX_REMOTE_LINES = 20
+
+
+def remote_lines(stderr: str) -> list[str]:
+    """The `remote:` lines the server (its hooks) printed, progress chatter left out."""
+    lines = [ln.rstrip() for ln in re.split(r"[\r\n]+", stderr)]
+    said = [ln for ln in lines if ln.startswith("remote:") and ln != "remote:"
+            and not _REMOTE_NOISE.match(ln)]
+    return said[:MAX_REMOTE_LINES]
+
+
 def push(path: Path, branch: str) -> PushOutcome:
     """Push HEAD to the remote's `branch`. Never forced: a moved remote comes back `rejected`."""
+    return push_ref(path, "HEAD", f"refs/heads/{branch}")
+
+
+def push_ref(path: Path, source: str | None, target: str, *, options: Sequence[str] = (),
+             force: bool = False) -> PushOutcome:
+    """Push `source` (None: delete) to the remote's `target` ref, with `git push -o` options.
+    Only `force` (a moved recipe label, never a branch) overwrites what the remote has."""
     url = remote_url(path) or REMOTE
-    job = _Job("push", path, ("push", "--progress", "--porcelain", "--no-verify", "--",
-                              REMOTE, f"HEAD:refs/heads/{branch}"), url,
+    refspec = f"{'+' if force else ''}{source or ''}:{target}"
+    pushed_options = [arg for option in options for arg in ("-o", option)]
+    job = _Job("push", path, ("push", "--progress", "--porcelain", "--no-verify",
+                              *pushed_options, "--", REMOTE, refspec), url,
                gitops.identity_env(path))
     _supervise([job], SILENCE_TIMEOUT)
-    report = job.stdout.decode("utf-8", "replace") + job.stderr.decode("utf-8", "replace")
+    stderr = job.stderr.decode("utf-8", "replace")
+    report = job.stdout.decode("utf-8", "replace") + stderr
     if job.status == 0 and not job.silent:
         return PushOutcome(True, message=report)
     if not job.silent and re.search(r"\[rejected\]|fetch first|non-fast-forward", report):
         return PushOutcome(False, rejected=True, message=report)
     if not job.silent and "[remote rejected]" in report:
         reason = re.search(r"\[remote rejected\]\s*(.*)", report)
-        raise PromptlibError(f"{redact_url(url)} refused the push: "
-                             f"{reason.group(1).strip() if reason else 'no reason given'}",
-                             hint="nothing was lost: your commits are still here; ask the "
-                                  "repository's owner, then push again")
+        raise PushRefusedError(
+            f"{redact_url(url)} refused the push to {target.removeprefix('refs/heads/')} "
+            f"({reason.group(1).strip().strip('()') if reason else 'no reason given'})"
+            + (", saying:" if remote_lines(stderr) else ""), remote_lines(stderr),
+            hint="nothing was lost: your commits are still here; ask the repository's owner, "
+                 "then push again")
     error = job.failure()
     raise error if error is not None else PromptlibError(f"git push failed in {path}")

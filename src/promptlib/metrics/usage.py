@@ -97,6 +97,27 @@ def _render_from(entry: Any) -> Render | None:
     return None if day is None else Render(day, recipe_id, collection, person)
 
 
+def last_version(recipe_id: str) -> tuple[str | None, str | None]:
+    """(commit, blob) of the version your latest logged render of `recipe_id` used, as far as
+    the log says (older lines say neither): what `win` attributes the time to."""
+    try:
+        data = config.usage_log().read_bytes()
+    except FileNotFoundError:
+        return None, None
+    for raw in reversed(data.splitlines()):
+        if recipe_id.encode() not in raw:
+            continue
+        try:
+            entry = json.loads(raw)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(entry, dict) and entry.get("id") == recipe_id:
+            commit, blob = entry.get("commit"), entry.get("blob")
+            return (commit if isinstance(commit, str) else None,
+                    blob if isinstance(blob, str) else None)
+    return None, None
+
+
 def machine_id() -> str:
     """This usage log's random id, created on first use and kept beside the log."""
     import secrets  # noqa: PLC0415  (stdlib, kept off the start-up path)

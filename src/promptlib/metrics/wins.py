@@ -47,7 +47,7 @@ from promptlib.utils.files import write_atomic
 from promptlib.utils.yamltext import dump_yaml
 
 if TYPE_CHECKING:
-    from promptlib.store.collections import Collection
+    from promptlib.store.collections import Collection, RecipeFile
 
 __all__ = ["MAX_SAVED_SECONDS", "MAX_WIN_MINUTES", "RecordedWin", "Win", "commit_usage",
            "format_minutes", "load_wins", "minutes_of", "one_line", "parse_duration",
@@ -109,6 +109,7 @@ class Win:
     author: str
     email: str
     at: str  # ISO 8601 with the recorder's offset
+    commit: str | None = None  # the version of the recipe that saved the time, when known
 
     @property
     def name(self) -> str:
@@ -120,7 +121,8 @@ class Win:
 
     def to_dict(self) -> dict[str, Any]:
         return {"recipe": self.recipe, "minutes": self.minutes, "note": self.note,
-                "author": self.author, "email": self.email, "at": self.at}
+                "author": self.author, "email": self.email, "at": self.at,
+                **({"commit": self.commit} if self.commit else {})}
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,10 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
 
     seconds = parse_duration(saved)
     text = _clean_note(note or "")
-    rf = lookup.find(ref)
+    rf, rev = lookup.find_rev(ref)
     if text:
         catalog.refuse_secrets(text, "--note")
+    commit = lookup.resolve_rev(rf, rev).commit if rev else version_used(rf)
     coll = store.Collection(rf.collection, rf.root)
     name, email = gitops.identity(coll.path)
     # An aware `at` keeps its own offset (it says which calendar day the win belongs to).
@@ -160,7 +163,7 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
     # Clipped to the bounds `load_wins` holds a pulled file to: what `win` writes, it reads.
     email = email[:MAX_PERSON_CHARS]
     author = one_line(f"{name} <{email}>")[:MAX_AUTHOR_CHARS]
-    win = Win(rf.id, minutes_of(seconds), text, author, email, when.isoformat())
+    win = Win(rf.id, minutes_of(seconds), text, author, email, when.isoformat(), commit)
     stamp = when.strftime("%Y-%m-%d-%H%M%S")
     relpath = (f"{WINS_DIR}/{stamp}-{person_slug(email)}-{rf.name}-"
                f"{secrets.token_hex(3)}{config.RECIPE_SUFFIX}")
@@ -170,6 +173,22 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
         gitops.commit(coll.path, [relpath],
                       f"Win: {rf.name} saved {format_minutes(win.minutes)}")
     return RecordedWin(win, relpath, coll.name, gitops_remote.remote_url(coll.path) is not None)
+
+
+def version_used(rf: RecipeFile) -> str | None:
+    """The commit of the version a win is for: the one your last render of the recipe used
+    (the usage log says which), else the version on disk; None when it is not committed."""
+    from promptlib.catalog import lookup  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.metrics import usage  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.store import collections as store  # noqa: PLC0415  (start-up: only this path loads it)
+
+    commit, blob = usage.last_version(rf.id)
+    if commit:
+        return commit
+    if blob is None:
+        blob = catalog.blob_id(store.read_bytes_nofollow(rf.path))
+    return next((v.commit for v in lookup.recipe_versions(rf) if v.blob == blob), None)
 
 
 def _clean_note(note: str) -> str:
@@ -210,4 +229,15 @@ def _win_from(doc: Any, collection: str) -> Win:
     if len(note) > MAX_NOTE_CHARS:
         raise NotOursError(f"note must be at most {MAX_NOTE_CHARS:,} characters")
     author = one_line(text_field(doc, "author", required=False, max_chars=MAX_AUTHOR_CHARS))
-    return Win(f"{collection}/{name}", minutes, note, author or one_line(email), email, at)
+    return Win(f"{collection}/{name}", minutes, note, author or one_line(email), email, at,
+               _commit_field(doc))
+
+
+def _commit_field(doc: dict[str, Any]) -> str | None:
+    """The optional `commit` of a win (older win files have none)."""
+    value = doc.get("commit")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{7,64}", value):
+        raise NotOursError("commit must be a git commit id")
+    return value

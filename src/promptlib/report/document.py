@@ -254,9 +254,9 @@ def _roi(wins: list[metrics.Win], rendered: Counter[str],
     return {
         "total_minutes": rounded(sum(w.minutes for w in kept)),
         "wins": len(kept),
-        "by_recipe": sorted(({"id": rid, "minutes": rounded(sum(m)), "wins": len(m)}
-                             for rid, m in by_recipe.items()),
-                            key=lambda r: (-r["minutes"], r["id"])),
+        "by_recipe": _with_versions(sorted(({"id": rid, "minutes": rounded(sum(m)),
+                                             "wins": len(m)} for rid, m in by_recipe.items()),
+                                           key=lambda r: (-r["minutes"], r["id"])), kept),
         "best_notes": [{"id": w.recipe, "minutes": rounded(w.minutes), "note": w.note,
                         "author": w.author, "date": w.day} for w in noted[:BEST_NOTES]],
         "most_rendered": [{"id": rid, "renders": n} for rid, n in
@@ -266,6 +266,21 @@ def _roi(wins: list[metrics.Win], rendered: Counter[str],
                        for p in minutes.by_period},
         "_zero": {"minutes": 0, "wins": 0},
     }
+
+
+def _with_versions(by_recipe: list[dict[str, Any]], wins: list[metrics.Win]
+                   ) -> list[dict[str, Any]]:
+    """Each recipe's row gains `versions`: which version (`commit`; None for wins recorded
+    without one) saved how many minutes in how many wins, largest first."""
+    per: dict[str, dict[str | None, list[float]]] = {}
+    for win in wins:
+        per.setdefault(win.recipe, {}).setdefault(win.commit, []).append(win.minutes)
+    for row in by_recipe:
+        row["versions"] = sorted(
+            ({"commit": commit, "minutes": rounded(sum(m)), "wins": len(m)}
+             for commit, m in per.get(row["id"], {}).items()),
+            key=lambda v: (-v["minutes"], v["commit"] or ""))
+    return by_recipe
 
 
 def _id(collection: str, path: str) -> str:

@@ -49,6 +49,7 @@ from promptlib.metrics import wins as metrics
 from promptlib.recipe.model import check_name, is_valid_name
 from promptlib.store import collections as store
 from promptlib.store.collections import Collection, RecipeFile, is_recipe_path
+from promptlib.sync import review as review_mod
 from promptlib.sync.conflicts import find_conflicts, record_conflict, settled
 from promptlib.sync.state import SyncReport, record_sync
 from promptlib.sync.tree import check_tree, commit_hand_edits, printable
@@ -87,12 +88,14 @@ def pull(names: Sequence[str] = ()) -> list[SyncReport]:
     return sync_collections(targets(names), push=False)
 
 
-def push(names: Sequence[str] = ()) -> list[SyncReport]:
-    """Pull first, then push every named collection (default: all with a remote)."""
-    return sync_collections(targets(names), push=True)
+def push(names: Sequence[str] = (), *, review: bool | None = None) -> list[SyncReport]:
+    """Pull first, then push every named collection (default: all with a remote). `review`:
+    to a review branch instead of main (None: as each collection's `review` setting says)."""
+    return sync_collections(targets(names), push=True, review=review)
 
 
-def sync_collections(colls: Sequence[Collection], *, push: bool) -> list[SyncReport]:
+def sync_collections(colls: Sequence[Collection], *, push: bool, review: bool | None = None
+                     ) -> list[SyncReport]:
     """Pull (and with `push`, then push) exactly these collections, all locked at once."""
     reports = {c.name: SyncReport(c.name, gitops_remote.redact_url(
                    gitops_remote.remote_url(c.path) or "")) for c in colls}
@@ -113,9 +116,13 @@ def sync_collections(colls: Sequence[Collection], *, push: bool) -> list[SyncRep
             if report.error is not None:
                 continue
             try:
+                _settle_reviews(coll, report)
                 _integrate(coll, report)
                 if push and not report.conflicts:
-                    _push_locked(coll, report)
+                    if review_mod.review_wanted(coll.name, review):
+                        _push_review(coll, report)
+                    else:
+                        _push_locked(coll, report)
             except PromptlibError as exc:
                 report.error = exc
     return [reports[c.name] for c in colls]
@@ -206,7 +213,13 @@ def _push_locked(coll: Collection, report: SyncReport) -> None:
         if ahead == 0:
             return
         refuse_outgoing_secrets(coll, upstream)
-        outcome = gitops_remote.push(path, gitops_history.branch(path))
+        try:
+            outcome = gitops_remote.push(path, gitops_history.branch(path))
+        except gitops_remote.PushRefusedError as exc:
+            raise gitops_remote.PushRefusedError(
+                exc.headline, exc.remote_lines,
+                hint=f"nothing was lost: your commits are still here. If main is protected, "
+                     f"propose them for review: `promptlib push --review {coll.name}`") from None
         if outcome.pushed:
             report.pushed += ahead
             record_sync(coll.name)
@@ -218,6 +231,32 @@ def _push_locked(coll: Collection, report: SyncReport) -> None:
             return
     raise PromptlibError(f"{coll.name}: the remote kept moving while pushing; nothing was lost",
                          hint=f"run `promptlib push {coll.name}` again")
+
+
+def _settle_reviews(coll: Collection, report: SyncReport) -> None:
+    """Review branches the server merged: back onto main first (see `sync.review`), and
+    report what that brought in, as a pull would."""
+    if not review_mod.has_reviews(coll):
+        return  # one `git for-each-ref`: the price of a pull without review branches
+    old = gitops_history.rev(coll.path, "HEAD")
+    _, upstream = gitops_remote.heads(coll.path)
+    behind = gitops_history.ahead_behind(coll.path, upstream, old)[1]
+    report.landed = review_mod.settle_landed(coll)
+    new = gitops_history.rev(coll.path, "HEAD")
+    if report.landed:
+        report.how = "review-merged"
+        if new != old:
+            _report_changes(coll, report, old, new, behind)
+
+
+def _push_review(coll: Collection, report: SyncReport) -> None:
+    """`push --review`: the unpushed commits to a new review branch; main stays as it is."""
+    _, upstream = gitops_remote.heads(coll.path)
+    refuse_outgoing_secrets(coll, upstream)
+    report.review = review_mod.publish(coll, upstream)
+    if report.review is None:
+        report.in_review = review_mod.holding_head(coll)
+    record_sync(coll.name)
 
 
 def refuse_outgoing_secrets(coll: Collection, upstream: str | None) -> None:
@@ -264,7 +303,8 @@ class ShareResult:
     report: SyncReport | None  # the push, when the target has a remote
 
 
-def share(ref: str, to: str, as_name: str | None = None) -> ShareResult:
+def share(ref: str, to: str, as_name: str | None = None, *, review: bool | None = None
+          ) -> ShareResult:
     """Copy a recipe into another collection with `shared_from` set, commit, and push it."""
     from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (start-up: only this path loads it)
 
@@ -292,5 +332,5 @@ def share(ref: str, to: str, as_name: str | None = None) -> ShareResult:
                       f"Share {new_name} from {rf.collection}/{recipe.name}")
         report = None
         if gitops_remote.remote_url(target.path) is not None:
-            report = sync_collections([target], push=True)[0]
+            report = sync_collections([target], push=True, review=review)[0]
     return ShareResult(rf.id, dest, report)

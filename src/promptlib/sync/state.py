@@ -59,6 +59,9 @@ class SyncReport:
     conflicts: list[Conflict] = field(default_factory=list)
     pushed: int = 0  # commits sent
     error: PromptlibError | None = None
+    review: Any = None  # `push --review`: the review branch published (sync.review.Review)
+    in_review: list[str] = field(default_factory=list)  # nothing new: already on these branches
+    landed: list[Any] = field(default_factory=list)  # review branches main now holds (Landed)
 
     @property
     def changed(self) -> bool:
@@ -80,6 +83,8 @@ class SyncReport:
             "removed": self.removed, "files": self.files, "incoming": self.incoming,
             "problems": self.problems,
             "conflicts": [c.to_dict() for c in self.conflicts], "pushed": self.pushed,
+            "review": self.review.to_dict() if self.review is not None else None,
+            "in_review": self.in_review, "landed": [x.to_dict() for x in self.landed],
             "error": None if self.error is None else {"message": self.error.message,
                                                       "exit_code": self.error.exit_code},
         }

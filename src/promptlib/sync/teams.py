@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -165,10 +165,13 @@ class TeamInfo:
     ahead: int
     behind: int
     last_sync: str | None
+    reviews: list[str] = field(default_factory=list)  # open review branches (sync.review)
+    review: bool = False  # `push` goes to a review branch by default
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "url": self.url, "recipes": self.recipes,
-                "ahead": self.ahead, "behind": self.behind, "last_sync": self.last_sync}
+                "ahead": self.ahead, "behind": self.behind, "last_sync": self.last_sync,
+                "reviews": self.reviews, "review": self.review}
 
 
 @dataclass(frozen=True)
@@ -185,9 +188,10 @@ def _check_team_name(name: str) -> str:
     return name
 
 
-def add(name: str, url: str) -> Added:
+def add(name: str, url: str, *, review: bool = False) -> Added:
     """Clone a team repository into `collections/NAME`. Refused before git runs if the name or
-    the URL breaks the rules; nothing is left behind when the clone fails."""
+    the URL breaks the rules; nothing is left behind when the clone fails. `review`: its main
+    is protected, so `push` goes to a review branch by default (config.yaml)."""
     from promptlib.gitops import remote as gitops_remote  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.gitops.lock import locked  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.sync import state as sync_report  # noqa: PLC0415  (start-up: only this path loads it)
@@ -210,6 +214,10 @@ def add(name: str, url: str) -> Added:
         coll = Collection(name, dest)
         sync_report.record_sync(name)
         recipes, problems = sync_tree.inspect_tree(coll)
+    if review:
+        from promptlib.sync import review as sync_review  # noqa: PLC0415  (start-up: only this path loads it)
+
+        sync_review.set_review_default(name, True)
     return Added(coll, checked, recipes, problems)
 
 
@@ -256,6 +264,7 @@ def list_teams() -> list[TeamInfo]:
     """Every collection with a remote. Offline: ahead/behind are as of the last fetch."""
     from promptlib.gitops import history as gitops_history  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.gitops import remote as gitops_remote  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.sync import review as sync_review  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.sync import state as sync_report  # noqa: PLC0415  (start-up: only this path loads it)
 
     infos = []
@@ -267,7 +276,8 @@ def list_teams() -> list[TeamInfo]:
         ahead, behind = gitops_history.ahead_behind(coll.path, upstream, head)
         infos.append(TeamInfo(coll.name, gitops_remote.redact_url(url),
                               sum(1 for _ in store.iter_recipe_files(coll)), ahead, behind,
-                              sync_report.last_sync(coll.name)))
+                              sync_report.last_sync(coll.name), sync_review.open_branches(coll),
+                              sync_review.review_default(coll.name)))
     return infos
 
 
