@@ -25,6 +25,8 @@ LOCAL_COLLECTION = "local"
 RECIPE_SUFFIX = ".yaml"
 # Top-level folders of a collection that hold data, never recipes.
 RESERVED_DIRS = frozenset({"wins", "usage"})
+# A collection's committed team roster (`members:`), which `report` counts as its people.
+ROSTER_FILE = ".promptlib/team.yaml"
 MAX_RECIPE_BYTES = 256 * 1024
 
 
