@@ -106,3 +106,32 @@ def test_a_team_filter_counts_only_its_own(spread: dict[str, Path], cli: Cli) ->
     assert doc["sharing"]["chains"] == []  # its origin, support, is not selected
     assert [r["use_case"] for r in doc["by_use_case"]] == ["script-generation",
                                                            "incident-response"]
+
+
+# --- the terminal view ----------------------------------------------------------------------------
+
+
+def test_terminal_shows_rate_teams_use_cases_transmissions_and_compression(
+        spread: dict[str, Path], cli: Cli) -> None:
+    result = cli("report", "--since", SINCE, "--until", UNTIL)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    print(out)
+    words = " ".join(out.split())
+    for text in ("adoption rate: 67% of 6 people known ▲ 17 pts (this period 33%, previous 17%)",
+                 "Use cases", "incident-response", "script-generation",
+                 "transmissions (a first render of someone else's recipe): 6",
+                 "carol@example.test: 2 (2 people, 1 recipe)",
+                 "carol@example.test → dave@example.test ×1",
+                 "sre/log-triage (7) → support/log-triage (7) → platform/log-triage (4)",
+                 "tasks that now take half the time or less: 3 of 4 timed wins; median "
+                 "after/before 38%",
+                 "platform/deploy-rollback: 1h → 10m (17%) “Rollback script written while the "
+                 "deploy was still paging” — Dave Diaz <dave@example.test>, 2024-04-25"):
+        assert text in words, text
+    team_rows = [line.split() for line in out.splitlines()
+                 if line.split()[:1] in (["sre"], ["platform"], ["support"], ["local"])]
+    assert [row[0] for row in team_rows] == ["sre", "platform", "support", "local"]
+    assert "100%" in team_rows[0] and "60%" in team_rows[2] and "–" in team_rows[3]
+    assert "(roster)" in team_rows[1]
+    assert "\x1b[" not in out
