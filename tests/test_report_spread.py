@@ -4,7 +4,10 @@ makes (three teams, six people, a roster, a chain of shares, before/after wins).
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,9 +16,12 @@ import pytest
 from typer.testing import Result
 
 import tests.adoption_repo as repo
+from promptlib.cli.report_html import PALETTE
 from tests.adoption_repo import ERIN, ME, PERIODS, SINCE, UNTIL
+from tests.test_report_html import chromium, chromium_args, decode_png, pixels_of
 
 Cli = Callable[..., Result]
+__all__ = ["chromium"]  # a fixture, shared with test_report_html
 
 
 @pytest.fixture
@@ -116,7 +122,6 @@ def test_terminal_shows_rate_teams_use_cases_transmissions_and_compression(
     result = cli("report", "--since", SINCE, "--until", UNTIL)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    print(out)
     words = " ".join(out.split())
     for text in ("adoption rate: 67% of 6 people known ▲ 17 pts (this period 33%, previous 17%)",
                  "Use cases", "incident-response", "script-generation",
@@ -132,6 +137,66 @@ def test_terminal_shows_rate_teams_use_cases_transmissions_and_compression(
     team_rows = [line.split() for line in out.splitlines()
                  if line.split()[:1] in (["sre"], ["platform"], ["support"], ["local"])]
     assert [row[0] for row in team_rows] == ["sre", "platform", "support", "local"]
-    assert "100%" in team_rows[0] and "60%" in team_rows[2] and "–" in team_rows[3]
+    assert "100%" in team_rows[0]
+    assert "60%" in team_rows[2]
+    assert "–" in team_rows[3]  # local: nobody known, no rate
     assert "(roster)" in team_rows[1]
     assert "\x1b[" not in out
+
+
+# --- the HTML page --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def spread_page(spread: dict[str, Path], tmp_path: Path,
+                run: Callable[..., subprocess.CompletedProcess[str]]) -> Path:
+    # A name that must be escaped where the graph and the tables show people.
+    repo.commit(spread["support"], "frank", "2024-05-24", {
+        "usage/2024-05-24-x.yaml": json.dumps({"date": "2024-05-24", "person":
+                                               "<script>@evil.test", "machine": "eeee5555",
+                                               "renders": {"log-triage": 1}})}, "Publish")
+    out = tmp_path / "spread.html"
+    proc = run("report", "--since", SINCE, "--until", UNTIL, "--html", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_html_page_draws_the_new_figures_escaped_and_self_contained(spread_page: Path) -> None:
+    text = spread_page.read_text(encoding="utf-8")
+    assert "<script" not in text.lower().replace("&lt;script&gt;", "")
+    assert "&lt;script&gt;@evil.test" in text  # the table of who learned from whom…
+    assert "&lt;script&gt;</text>" in text     # …and its node in the graph, escaped
+    assert not re.search(r"<link|@import|url\(|\bsrc=|\bhref=", text, re.IGNORECASE)
+    assert 'aria-label="Who learned from whom"' in text
+    assert text.count("<polygon") == 7  # one arrowhead per pair (six, and evil's)
+
+
+def test_html_page_in_headless_chromium(chromium: Path, spread_page: Path,
+                                        tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run([*chromium_args(tmp_path / "profile"), f"--screenshot={shot}",
+                           "--window-size=1200,5000", spread_page.as_uri()],
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert shot.exists(), proc.stderr[-2000:]
+    _, _, bpp, rows = decode_png(shot.read_bytes())
+    assert pixels_of(rows, bpp, PALETTE["rose"]) > 2000  # the rate chart and the graph's nodes
+    dom = subprocess.run([*chromium_args(tmp_path / "profile2"), "--dump-dom",
+                          spread_page.as_uri()], capture_output=True, text=True, timeout=180,
+                         check=False).stdout
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", dom)).split())
+    for figure in ("71% adoption rate: 5 rendering of 7 people known",
+                   "▲ 29 pts this period 43%, previous 14%",
+                   "team rate people rendering known renders contributors wins time saved",
+                   "sre 100% 3 3 13 3 6 5h", "platform 67% 3 3 (roster) 8 1 1 50m",
+                   "support 57% 4 7 8 3 2 50m",  # evil renders; frank committed its file
+                   "Renders per use case", "incident-response 25 renders · 5 people",
+                   "Time saved per use case", "incident-response 5h 50m · 8 wins",
+                   "7 transmissions: first renders of someone else's recipe",
+                   "Who learned from whom", "carol dave",
+                   "carol@example.test 3 3 1",
+                   "sre/log-triage (7) → support/log-triage (8) → platform/log-triage (4)",
+                   "3 of 4 timed wins that now take half the time or less",
+                   "38% median time after / before",
+                   "1h → 10m (17%) “Rollback script written while the deploy was still paging”",
+                   "<script>@evil.test"):
+        assert figure in words, figure
