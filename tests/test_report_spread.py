@@ -200,3 +200,21 @@ def test_html_page_in_headless_chromium(chromium: Path, spread_page: Path,
                    "1h → 10m (17%) “Rollback script written while the deploy was still paging”",
                    "<script>@evil.test"):
         assert figure in words, figure
+
+
+@pytest.mark.parametrize(("roster", "why"), [
+    ("members: dave@example.test\n", "not a roster (members must be a list of names and emails)"),
+    ("members:\n  - [dave]\n", "not a roster (each member must be one name or email"),
+    ("members: [\n", "cannot parse"),
+])
+def test_a_bad_roster_is_a_warning_and_the_team_is_counted_by_activity(
+        spread: dict[str, Path], cli: Cli, roster: str, why: str) -> None:
+    repo.commit(spread["platform"], "dave", "2024-05-24", {".promptlib/team.yaml": roster},
+                "Break the roster")
+    result = cli("report", "--json", "--since", SINCE, "--until", UNTIL, "--team", "platform")
+    assert result.exit_code == 0, result.output
+    assert f"platform/.promptlib/team.yaml: {why}" in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["adoption"]["known_from"] == {"platform": "activity"}
+    # By activity: dave (commits, renders), bob (his usage file) and alice (her log): all render.
+    assert (doc["adoption"]["known"], doc["adoption"]["rate"]) == (3, 1)
