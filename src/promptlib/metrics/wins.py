@@ -227,8 +227,8 @@ def record_win(ref: str, saved: str | None, note: str | None = None, *,
     email = email[:MAX_PERSON_CHARS]
     author = one_line(f"{name} <{email}>")[:MAX_AUTHOR_CHARS]
     win = Win(rf.id, minutes_of(spent.saved), text, author, email, when.isoformat(),
-              *((minutes_of(spent.before), minutes_of(spent.after))
-                if spent.before is not None and spent.after is not None else ()))
+              before=None if spent.before is None else minutes_of(spent.before),
+              after=None if spent.after is None else minutes_of(spent.after))
     stamp = when.strftime("%Y-%m-%d-%H%M%S")
     relpath = (f"{WINS_DIR}/{stamp}-{person_slug(email)}-{rf.name}-"
                f"{secrets.token_hex(3)}{config.RECIPE_SUFFIX}")
