@@ -8,9 +8,12 @@ same, ignoring case: the email, lower-cased and on one line, is the person.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from promptlib.metrics.files import MAX_PERSON_CHARS, one_line
 
 
+@lru_cache(maxsize=8192)  # a report asks for the same few people thousands of times
 def person(text: str) -> str:
     """`Jane Doe <Jane@Example.com>` or `jane@example.com` → `jane@example.com`; '' for none.
 

@@ -12,7 +12,6 @@ without the recipe and how long it takes with it; its ratio is after / before.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 
 from promptlib.metrics.wins import rounded
@@ -32,8 +31,16 @@ def compression(ev: Evidence) -> Part:
     return Part({"compression": {
         "timed": len(timed),
         "halved": sum(halved.values()),
-        "median_ratio": rounded(statistics.median(ratios), 4) if ratios else None,
+        "median_ratio": rounded(median(ratios), 4) if ratios else None,
         "stories": [{"id": w.recipe, "before": w.before, "after": w.after, "minutes": w.minutes,
                      "ratio": rounded(ratio, 4), "note": w.note, "author": w.author,
                      "date": w.day} for w, ratio in told[:BEST_STORIES]],
     }}, {period: {"halved": n} for period, n in halved.items()}, {"halved": 0})
+
+
+def median(values: list[float]) -> float:
+    """The middle value (the mean of the two middle ones for an even count); `statistics` would
+    cost the report its import."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

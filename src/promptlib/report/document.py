@@ -34,7 +34,6 @@ By use case and by team: see `report.use_cases` and `report.rates`.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -98,7 +97,7 @@ def _adoption(ev: Evidence) -> Part:
     everyone_contributing: set[str] = set()
     for render in ev.renders:
         if render.period is not None:
-            renders.add(render.period, render.count)
+            renders.add(render.period, render.renders)
             renderers.add_to_set(render.period, render.person)
             everyone_rendering.add(render.person)
     for history in ev.histories.values():
@@ -178,10 +177,7 @@ def _roi(ev: Evidence) -> Part:
         by_recipe.setdefault(win.recipe, []).append(win.minutes)
     kept = [win for _, win in ev.wins]
     noted = sorted((w for w in kept if w.note), key=lambda w: (-w.minutes, w.at))
-    rendered: Counter[str] = Counter()
-    for render in ev.renders:
-        if render.period is not None:
-            rendered[render.recipe] += render.count
+    rendered = ev.rendered
     return Part({
         "total_minutes": rounded(sum(w.minutes for w in kept)),
         "wins": len(kept),

@@ -13,9 +13,11 @@ People are emails, by the one rule of `metrics.people`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from promptlib import paths as config
 from promptlib.gitops import run as gitops
@@ -28,20 +30,25 @@ from promptlib.report.history import CompactCommit, History, history_commits, pa
 from promptlib.store.collections import Collection
 
 
-@dataclass(frozen=True)
-class RenderEvent:
-    """Renders of one recipe by one person on one day (a published count, or one log line)."""
+class RenderEvent(NamedTuple):
+    """Renders of one recipe by one person on one day (a published count, or one log line).
+    A tuple: a report makes tens of thousands of them."""
 
     day: str
     period: str | None  # None: outside the window
     person: str
     collection: str
     name: str
-    count: int
+    renders: int  # how many
+    recipe: str  # the id, `collection/name`
 
-    @property
-    def recipe(self) -> str:
-        return f"{self.collection}/{self.name}"
+
+class Recipe(NamedTuple):
+    """A live recipe of a selected collection, as the report needs it."""
+
+    path: str
+    author: str | None  # who added its file; None when the starter library's seed did
+    use_case: str  # its first tag
 
 
 @dataclass
@@ -55,32 +62,47 @@ class Evidence:
     wins: list[tuple[str, metrics.Win]]  # (period, win) for the wins in the window
     rosters: dict[str, frozenset[str] | None]  # collection -> its roster's people, if it has one
     problems: list[str] = field(default_factory=list)
-    _paths: dict[str, dict[str, str]] = field(default_factory=dict)
+    _recipes: dict[str, Recipe] | None = None
+    _rendered: Counter[str] | None = None
+
+    @property
+    def rendered(self) -> Counter[str]:
+        """Renders per recipe id, in the window."""
+        if self._rendered is None:
+            self._rendered = Counter()
+            for render in self.renders:
+                if render.period is not None:
+                    self._rendered[render.recipe] += render.renders
+        return self._rendered
+
+    @property
+    def recipes(self) -> dict[str, Recipe]:
+        """Every live recipe of the selected collections, by id."""
+        if self._recipes is None:
+            self._recipes = {}
+            for name, history in self.histories.items():
+                use_cases = self.facts[name].use_case
+                for path, (email, _) in history.added.items():
+                    author = None if path in history.seeded else email
+                    self._recipes[f"{name}/{recipe_name(path)}"] = Recipe(
+                        path, author, use_cases.get(path, UNKNOWN_USE_CASE))
+        return self._recipes
 
     def path_of(self, recipe_id: str) -> str | None:
         """The live recipe file of `collection/name`, or None (removed, or never a recipe)."""
-        collection, _, name = recipe_id.partition("/")
-        if collection not in self._paths:
-            self._paths[collection] = {recipe_name(path): path
-                                       for path in self.histories.get(collection, History()).added}
-        return self._paths[collection].get(name)
+        found = self.recipes.get(recipe_id)
+        return None if found is None else found.path
 
     def use_case(self, recipe_id: str) -> str:
         """The recipe's first tag, as its file says now."""
-        path = self.path_of(recipe_id)
-        facts = self.facts.get(recipe_id.partition("/")[0])
-        if path is None or facts is None:
-            return UNKNOWN_USE_CASE
-        return facts.use_case.get(path, UNKNOWN_USE_CASE)
+        found = self.recipes.get(recipe_id)
+        return UNKNOWN_USE_CASE if found is None else found.use_case
 
     def author(self, recipe_id: str) -> str | None:
         """Who added the recipe (the author of the commit that added its file); None when it
         is not a live recipe, or the starter library's seed added it (nobody's recipe)."""
-        path = self.path_of(recipe_id)
-        history = self.histories.get(recipe_id.partition("/")[0])
-        if path is None or history is None or path in history.seeded:
-            return None
-        return history.added[path][0]
+        found = self.recipes.get(recipe_id)
+        return None if found is None else found.author
 
 
 def recipe_name(path: str) -> str:
@@ -125,12 +147,13 @@ def _renders(colls: Sequence[Collection], usage: dict[str, list[metrics_usage.Us
                 continue  # this machine's own: the live log below replaces it
             period = in_window(count.day)
             who = person(count.person)
-            events += [RenderEvent(count.day, period, who, coll.name, name, n)
+            events += [RenderEvent(count.day, period, who, coll.name, name, n,
+                                   f"{coll.name}/{name}")
                        for name, n in count.renders.items()]
     selected = {c.name for c in colls}
     for render in local_log:
         if render.collection in selected:
             who = person(render.person or me[render.collection])
             events.append(RenderEvent(render.day, in_window(render.day), who, render.collection,
-                                      render.name, 1))
+                                      render.name, 1, f"{render.collection}/{render.name}"))
     return events

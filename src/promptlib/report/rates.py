@@ -63,7 +63,7 @@ def by_team(ev: Evidence) -> list[dict[str, Any]]:
     for render in ev.renders:
         if render.period is not None:
             row = rows[render.collection]
-            row.renders += render.count
+            row.renders += render.renders
             row.rendering.add(render.person)
     for name, history in ev.histories.items():
         rows[name].contributors.update(email for day, email in history.contributions

@@ -69,10 +69,7 @@ def learned_from(found: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 def chains(ev: Evidence) -> list[dict[str, Any]]:
-    rendered: Counter[str] = Counter()
-    for render in ev.renders:
-        if render.period is not None:
-            rendered[render.recipe] += render.count
+    rendered = ev.rendered
     parent: dict[str, str] = {}
     for coll in ev.colls:
         for path, origin in ev.facts[coll.name].shared_from.items():

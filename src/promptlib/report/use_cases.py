@@ -23,13 +23,18 @@ def by_use_case(ev: Evidence) -> list[dict[str, Any]]:
         facts = ev.facts[coll.name]
         recipes.update(facts.use_case.get(path, UNKNOWN_USE_CASE)
                        for path in ev.histories[coll.name].added)
-    renders: Counter[str] = Counter()
-    people: dict[str, set[str]] = {}
+    per_recipe: Counter[str] = Counter()
+    people_of: dict[str, set[str]] = {}
     for render in ev.renders:
         if render.period is not None:
-            use_case = ev.use_case(render.recipe)
-            renders[use_case] += render.count
-            people.setdefault(use_case, set()).add(render.person)
+            per_recipe[render.recipe] += render.renders
+            people_of.setdefault(render.recipe, set()).add(render.person)
+    renders: Counter[str] = Counter()
+    people: dict[str, set[str]] = {}
+    for recipe_id, n in per_recipe.items():
+        use_case = ev.use_case(recipe_id)
+        renders[use_case] += n
+        people.setdefault(use_case, set()).update(people_of[recipe_id])
     wins: Counter[str] = Counter()
     minutes: dict[str, float] = {}
     for _, win in ev.wins:
