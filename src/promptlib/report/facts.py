@@ -45,25 +45,29 @@ def recipe_facts(coll: Collection) -> Facts:
 
 def parse_grep(out: str) -> Facts:
     """`git grep -z -A1` lines (`path NUL text`, groups split by `--`) → Facts."""
-    facts = Facts()
+    shared: dict[str, str] = {}
+    use_case: dict[str, str] = {}
     pending: str | None = None  # the path whose bare `tags:` line came last
-    for line in out.splitlines():
+    for line in out.split("\n"):
         path, sep, text = line.partition("\0")
-        if not sep or not is_recipe_path(path):
+        if not sep:
             pending = None
-            continue
-        if text.startswith("shared_from:"):
-            value = _scalar(text.partition(":")[2])
-            facts.shared_from[path] = one_line(value[:200])  # from a pull: printed, so one line
         elif text.startswith("tags:"):
-            rest = text[len("tags:"):].split("#", 1)[0].strip()
+            rest = text[5:].split("#", 1)[0].strip()
             pending = None if rest else path
-            facts.use_case[path] = _first_of_flow(rest) if rest else UNKNOWN_USE_CASE
-            continue
+            use_case[path] = _first_of_flow(rest) if rest else UNKNOWN_USE_CASE
         elif pending == path and text.lstrip().startswith("- "):
-            facts.use_case[path] = _first_of_flow(text.lstrip()[2:])
-        pending = None
-    return facts
+            use_case[path] = _first_of_flow(text.lstrip()[2:])
+            pending = None
+        elif text.startswith("shared_from:"):
+            value = _scalar(text[12:])
+            shared[path] = one_line(value[:200])  # from a pull: printed, so one line
+            pending = None
+        else:
+            pending = None
+    # Checked once per file, not per line: `git grep` has no way to leave the data folders out.
+    return Facts({p: v for p, v in shared.items() if is_recipe_path(p)},
+                 {p: v for p, v in use_case.items() if is_recipe_path(p)})
 
 
 def _scalar(text: str) -> str:
@@ -72,6 +76,8 @@ def _scalar(text: str) -> str:
 
 def _first_of_flow(text: str) -> str:
     """`[incident-response, logs]`, `incident-response` or `"incident-response"` → the tag."""
+    if _SLUG.fullmatch(text):  # the common case: a block list's plain item
+        return text
     text = text.split("#", 1)[0].strip()
     if text.startswith("["):
         text = text[1:].split(",", 1)[0].removesuffix("]")
