@@ -2,7 +2,9 @@
 
 The collection is built in seconds with one `git fast-import` stream: 20 authors over a year,
 5,000 commits that add 10,000 recipes and edit 1,000 of them (half by someone other than the
-author), 100 recipes shared in from another collection, 300 wins and 1,500 published usage files.
+author), 100 recipes shared in from another collection, 300 wins (half of them with a before and
+an after) and 1,500 published usage files (most renders of recipes someone else added: a
+transmission each, the first time).
 Each figure is the median of several whole-process runs in a fresh PROMPTLIB_HOME: `report --json`
 cold (the history cache deleted before every run — the budget applies to this) and warm, and the
 terminal and HTML views.
@@ -104,7 +106,9 @@ def fast_import_stream() -> bytes:
 def _win(k: int, when: int) -> tuple[str, str]:
     _, email = _person(k % AUTHORS)
     at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(when))
-    text = (f"recipe: bench/recipe-{(k * 7) % RECIPES:05d}\nminutes: {5 + k % 55}\n"
+    saved, after = 5 + k % 55, 5 + k % 20
+    pair = f"before: {saved + after}\nafter: {after}\n" if k % 2 == 0 else ""  # half timed
+    text = (f"recipe: bench/recipe-{(k * 7) % RECIPES:05d}\nminutes: {saved}\n{pair}"
             f"note: Saved time on incident {k}\nauthor: Person <{email}>\nemail: {email}\n"
             f"at: '{at}'\n")
     return f"wins/{at[:10]}-{k:04d}.yaml", text
@@ -181,7 +185,11 @@ def main() -> int:
         print(f"  {doc['recipes']:,} recipes; roi.total_minutes={doc['roi']['total_minutes']}; "
               f"shared={doc['sharing']['shared_across_collections']}; "
               f"improved={doc['sharing']['improved_by_others']}; "
-              f"renders={doc['adoption']['renders']:,}")
+              f"renders={doc['adoption']['renders']:,}; "
+              f"rate={doc['adoption']['rate']} of {doc['adoption']['known']} known; "
+              f"transmissions={len(doc['sharing']['transmissions']):,}; "
+              f"halved={doc['roi']['compression']['halved']} of "
+              f"{doc['roi']['compression']['timed']}; use cases={len(doc['by_use_case'])}")
         warm, _ = timed([*report, "--json"], env, args.runs)
         print(f"report --json, warm (history cached at HEAD): {warm:.3f} s")
         term, _ = timed(report, env, args.runs)

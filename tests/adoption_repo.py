@@ -29,6 +29,10 @@ PEOPLE = {
     "alice": ("Alice Adams", "alice@example.test"),
     "bob": ("Bob Brown", "bob@example.test"),
     "carol": ("Carol Chen", "carol@example.test"),
+    # Only `build_spread` brings these three in.
+    "dave": ("Dave Diaz", "dave@example.test"),
+    "erin": ("Erin Evans", "Erin.Evans@Example.TEST"),
+    "frank": ("Frank Fox", "frank@example.test"),
 }
 ME = PEOPLE["alice"][1]
 
@@ -55,10 +59,11 @@ def commit(coll: Path, who: str, day: str, files: dict[str, str | None], message
     subprocess.run(["git", "commit", "--quiet", "-m", message], cwd=coll, env=env, check=True)
 
 
-def recipe(name: str, revision: int = 0, shared_from: str | None = None) -> str:
+def recipe(name: str, revision: int = 0, shared_from: str | None = None, *,
+           tags: str = "[incident-response, disk]") -> str:
     extra = f"shared_from: {shared_from}\n" if shared_from else ""
     return recipe_yaml(name, template=f"Revision {revision}: disk on {{{{ host }}}} is full.\n",
-                       extra=extra)
+                       extra=extra, tags=tags)
 
 
 def usage_file(day: str, who: str, machine: str, renders: dict[str, int]) -> str:
@@ -174,3 +179,129 @@ ROI_PER_PERIOD = {  # minutes, wins
     "2024-W14": (25, 1), "2024-W15": (90, 1), "2024-W16": (0, 0), "2024-W17": (45, 1),
     "2024-W18": (0, 0), "2024-W19": (20, 1), "2024-W20": (0, 0), "2024-W21": (120, 1),
 }
+
+
+# --- a third team, rosters, transmissions and before/after wins -----------------------------------
+#
+# `build_spread` adds to the home above (everything in the same window, 2024-W14 to W21):
+# - `platform`, a third team, whose roster (.promptlib/team.yaml) names dave, frank and alice —
+#   frank never does anything, and bob, who renders there, is not on it;
+# - dave, who learns support/log-triage from carol, shares it on into platform (a chain sre →
+#   support → platform) and adds a deploy-rollback recipe (use case script-generation, tags in
+#   a block list as `promptlib add` writes them);
+# - erin (an email in mixed case, in both her commits and her win), who adds a ticket-deflection
+#   recipe to support and records a win, but never renders;
+# - four wins with --before/--after: three take at most half the time now.
+ERIN = "erin.evans@example.test"  # the one identity of "Erin.Evans@Example.TEST"
+ROSTER = ("members:\n  - Dave Diaz <Dave@Example.test>\n  - frank@example.test\n"
+          "  - Alice Adams <ALICE@example.test>\n")
+BLOCK_TAGS = "\n- script-generation\n- deploy"
+
+
+def build_spread(monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    colls = build(monkeypatch)
+    platform = colls["platform"] = config.collection_dir("platform")
+    gitops.init(platform)
+    support = colls["support"]
+    ir = "incident-response"
+    commit(support, "dave", "2024-04-20", {                                  # W16
+        "usage/2024-04-20-dave-dddd4444.yaml": usage_file("2024-04-20", "dave", "dddd4444",
+                                                          {"log-triage": 1})},
+           "Publish usage counts")                  # dave learns carol's support/log-triage
+    commit(platform, "dave", "2024-04-22", {                                 # W17
+        f"{ir}/log-triage.yaml": recipe("log-triage", 1, "support/log-triage"),
+        ".promptlib/team.yaml": ROSTER}, "Share log-triage from support; the team roster")
+    commit(platform, "dave", "2024-04-23", {                                 # W17
+        "scripts/deploy-rollback.yaml": recipe("deploy-rollback", tags=BLOCK_TAGS)},
+           "Add deploy-rollback")
+    commit(platform, "dave", "2024-04-24", {                                 # W17
+        "usage/2024-04-24-dave-dddd4444.yaml": usage_file(
+            "2024-04-24", "dave", "dddd4444", {"log-triage": 2, "deploy-rollback": 3})},
+           "Publish usage counts")
+    commit(support, "erin", "2024-05-13", {                                  # W20
+        "ticket-deflection/refund-macro.yaml": recipe("refund-macro",
+                                                      tags="[ticket-deflection, billing]")},
+           "Add refund-macro")
+    commit(platform, "bob", "2024-05-23", {                                  # W21
+        "usage/2024-05-23-bob-aaaa1111.yaml": usage_file("2024-05-23", "bob", "aaaa1111",
+                                                         {"log-triage": 2})},
+           "Publish usage counts")             # bob is not on platform's roster
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", ME)
+    metrics_usage.record_render("platform/deploy-rollback", "platform",
+                                at="2024-05-02T08:00:00+00:00")                # W18
+    for who, day, ref, before, after, note in (
+        ("dave", "2024-04-25", "platform/deploy-rollback", "1h", "10m",     # W17 1/6
+         "Rollback script written while the deploy was still paging"),
+        ("carol", "2024-05-03", "sre/cert-expiry", "20m", "10m",            # W18 1/2
+         "Renewal runbook in one pass"),
+        ("bob", "2024-05-10", "sre/oom-killer", "30m", "20m", None),        # W19 2/3
+        ("erin", "2024-05-16", "support/log-triage", "40m", "10m",          # W20 1/4
+         "Refund escalation answered from the template"),
+    ):
+        for key, value in _env(who, day).items():
+            monkeypatch.setenv(key, value)
+        metrics.record_win(ref, None, note, before=before, after=after,
+                           at=datetime.fromisoformat(f"{day}T10:00:00").replace(tzinfo=UTC))
+    for key, value in _env("alice", "2024-05-26").items():
+        monkeypatch.setenv(key, value)
+    return colls
+
+
+# Everything `report --json --since 2024-04-01 --until 2024-05-26` says of the new figures there.
+# Transmissions: a first render of a recipe added by someone else (the adder in brackets).
+TRANSMISSIONS = [
+    {"recipe": "sre/log-triage", "from": ME, "to": "carol@example.test", "at": "2024-04-16"},
+    {"recipe": "support/log-triage", "from": "carol@example.test", "to": "dave@example.test",
+     "at": "2024-04-20"},
+    {"recipe": "platform/deploy-rollback", "from": "dave@example.test", "to": ME,
+     "at": "2024-05-02"},                                   # alice's own log
+    {"recipe": "sre/disk-full", "from": "bob@example.test", "to": ME, "at": "2024-05-20"},
+    {"recipe": "support/log-triage", "from": "carol@example.test", "to": ME,
+     "at": "2024-05-21"},                                   # the person-less log entry: alice
+    {"recipe": "platform/log-triage", "from": "dave@example.test", "to": "bob@example.test",
+     "at": "2024-05-23"},
+]  # not: bob's first sre/log-triage (2024-03-28, before the window); anyone's own recipe
+TRANSMISSIONS_PER_PERIOD = {"2024-W14": 0, "2024-W15": 0, "2024-W16": 2, "2024-W17": 0,
+                            "2024-W18": 1, "2024-W19": 0, "2024-W20": 0, "2024-W21": 3}
+# Known: sre (by activity) alice, bob, carol; support (by activity) alice, bob, carol, dave
+# (his usage file), erin (her recipe and win); platform (its roster) dave, frank, alice; local
+# nobody. Together six people; four of them render in the window.
+KNOWN, RATE = 6, 0.6667
+RATE_PER_PERIOD = {  # people rendering in the period, of the six
+    "2024-W14": 0.1667,  # alice
+    "2024-W15": 0.1667,  # bob
+    "2024-W16": 0.3333,  # carol, dave
+    "2024-W17": 0.1667,  # dave
+    "2024-W18": 0.1667,  # alice (platform/deploy-rollback)
+    "2024-W19": 0,
+    "2024-W20": 0.1667,  # carol
+    "2024-W21": 0.3333,  # bob, alice
+}
+BY_TEAM = [  # collection, recipes, renders, renderers, known, rate, contributors, wins, minutes
+    ("sre", 4, 13, 3, 3, 1, 3, 6, 300),           # renders: bob 4+4, carol 2, alice 2+1
+    ("platform", 2, 8, 3, 3, 0.6667, 1, 1, 50),   # dave 5, alice 1, bob 2 (not on the roster)
+    ("support", 3, 7, 3, 5, 0.6, 3, 2, 50),       # carol 5, alice 1, dave 1; erin never
+    ("local", 0, 0, 0, 0, None, 0, 0, 0),
+]
+BY_USE_CASE = [  # use case, recipes, renders, people, wins, minutes
+    ("incident-response", 7, 24, 4, 8, 350),
+    ("script-generation", 1, 4, 2, 1, 50),         # dave 3, alice 1; dave's 60m → 10m win
+    ("ticket-deflection", 1, 0, 0, 0, 0),          # erin's refund-macro: nobody renders it
+]
+COMPRESSION = {
+    "timed": 4, "halved": 3,                       # 1/6, 1/2 and 1/4 are at most half
+    "median_ratio": 0.375,                         # the median of 1/6, 1/4, 1/2, 2/3
+}
+STORIES = [  # id, before, after, minutes, ratio, author (bob's 2/3 has no note: no story)
+    ("platform/deploy-rollback", 60, 10, 50, 0.1667, "Dave Diaz <dave@example.test>"),
+    ("support/log-triage", 40, 10, 30, 0.25, "Erin Evans <Erin.Evans@Example.TEST>"),
+    ("sre/cert-expiry", 20, 10, 10, 0.5, "Carol Chen <carol@example.test>"),
+]
+HALVED_PER_PERIOD = {"2024-W17": 1, "2024-W18": 1, "2024-W20": 1}
+CHAINS = [{"recipe": "log-triage",
+           "path": ["sre/log-triage", "support/log-triage", "platform/log-triage"],
+           "teams": ["sre", "support", "platform"], "renders": [7, 7, 4]}]
+SPREADERS = [  # person, transmissions, people, recipes
+    ("carol@example.test", 2, 2, 1), ("dave@example.test", 2, 2, 2),
+    (ME, 1, 1, 1), ("bob@example.test", 1, 1, 1),
+]

@@ -113,6 +113,7 @@ def test_report_json_trend_is_last_period_against_the_one_before(built: dict[str
         "renderers": {"current": 2, "previous": 1, "change": 1},
         "renders": {"current": 6, "previous": 5, "change": 1},
         "contributors": {"current": 0, "previous": 1, "change": -1},
+        "rate": {"current": 0.6667, "previous": 0.3333, "change": 0.3334},  # of alice, bob, carol
     }
     assert doc["sharing"]["trend"]["shared"] == {"current": 0, "previous": 1, "change": -1}
     assert doc["roi"]["trend"]["minutes"] == {"current": 120, "previous": 0, "change": 120}
@@ -295,7 +296,7 @@ def test_history_cache_follows_head(built: dict[str, Path], cli: Cli) -> None:
     # A broken cache is ignored and rewritten.
     cache.write_text("{not json")
     assert report_json(cli) == first
-    assert json.loads(cache.read_text())["version"] == 1
+    assert json.loads(cache.read_text())["version"] == 2
 
 
 def test_a_bad_win_or_usage_file_is_skipped_with_a_warning(built: dict[str, Path],
@@ -325,6 +326,7 @@ def test_compact_reads_git_log_output() -> None:
     assert commits == [
         ("bob@x.test", "2024-05-01", False,
          [("A", "incident-response/a.yaml"), ("A", "odd\tdir/b.yaml")]),
+        ("alice@x.test", "2024-05-02", False, []),  # no recipe file, but a commit all the same
         ("carol@x.test", "2024-05-03", False,
          [("M", "incident-response/a.yaml"), ("D", "odd\tdir/b.yaml")]),
     ]
@@ -335,6 +337,8 @@ def test_compact_reads_git_log_output() -> None:
     assert history.added == {"incident-response/a.yaml": ("bob@x.test", "2024-05-01")}
     assert history.contributions == [("2024-05-01", "bob@x.test"),
                                      ("2024-05-03", "carol@x.test")]
+    assert history.committers == [("2024-05-01", "bob@x.test"), ("2024-05-02", "alice@x.test"),
+                                  ("2024-05-03", "carol@x.test")]
 
 
 def test_report_html_to_an_unwritable_place_exits_1(cli: Cli, tmp_path: Path) -> None:
@@ -346,13 +350,15 @@ def test_report_html_to_an_unwritable_place_exits_1(cli: Cli, tmp_path: Path) ->
 def test_history_read_in_parallel_slices_gives_the_same_report(
         built: dict[str, Path], cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     first = report_json(cli)
+    serial = json.loads(config.report_cache("sre").read_text())["commits"]
     for name in ("sre", "support"):
         config.report_cache(name).unlink()
     monkeypatch.setattr(report_history, "PARALLEL_LOG_FROM", 1)
-    monkeypatch.setattr(os, "cpu_count", lambda: 3)  # 3 slices of sre's 11 commits
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)  # 3 slices of sre's 15 commits
     assert report_json(cli) == first
     commits = json.loads(config.report_cache("sre").read_text())["commits"]
-    assert [c[1] for c in commits] == sorted(c[1] for c in commits)  # oldest first
+    assert commits == serial  # oldest first, as one `git log` reads them
+    assert len(commits) == 15  # every commit, the ones that touch no recipe file too
 
 
 @pytest.mark.parametrize("minutes", [".nan", ".inf", "-.inf", "99999999999999999999", "1.0e+999"])

@@ -163,7 +163,9 @@ def test_html_is_self_contained_and_escaped(page_file: Path) -> None:
     assert not re.search(r"<link|@import|url\(|\bsrc=|\bhref=", text, re.IGNORECASE)
     # The only URL is the SVG namespace, which is a name, never fetched.
     assert set(re.findall(r"https?://[^\s\"'<>]+", text)) == {"http://www.w3.org/2000/svg"}
-    assert text.count("<svg") == 9  # 3 + 3 + 1 per period; per recipe; most rendered
+    # Per period: adoption 4 (with the rate), sharing 4 (with transmissions), ROI 1; use cases 2;
+    # who learned from whom; time saved per recipe; most rendered.
+    assert text.count("<svg") == 14
     assert "Customer reply &lt;b&gt;in one go&lt;/b&gt;" in text
     assert "<b>in one go" not in text
     assert oct(page_file.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
@@ -179,11 +181,11 @@ def test_html_opens_in_headless_chromium_with_visible_charts(chromium: Path, pag
                                                              tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
     proc = subprocess.run([*chromium_args(tmp_path / "profile"), f"--screenshot={shot}",
-                           "--window-size=1200,1600", page_file.as_uri()],
+                           "--window-size=1200,3000", page_file.as_uri()],
                           capture_output=True, text=True, timeout=180, check=False)
     assert shot.exists(), proc.stderr[-2000:]
     width, height, bpp, rows = decode_png(shot.read_bytes())
-    assert (width, height) == (1200, 1600)
+    assert (width, height) == (1200, 3000)
     assert distinct_colours(rows, bpp) > 50  # text, charts and panels: far from blank
     for colour in ("2f6fdf", "12877f", "7a4cc2", "2e8b3e", "c77c02"):  # every chart colour
         assert pixels_of(rows, bpp, colour) > 300, colour
@@ -208,7 +210,8 @@ def test_page_for_an_empty_report_says_so(monkeypatch: pytest.MonkeyPatch) -> No
 
     doc = report.build(until="2024-05-26").doc
     text = report_html.page(doc)
-    assert text.count("none in this window") == 7  # every per-period chart
+    assert text.count("none in this window") == 9  # every per-period chart
+    assert "no transmissions in this window" in text
     assert "Best notes" not in text
 
 

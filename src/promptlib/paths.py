@@ -28,6 +28,8 @@ RESERVED_DIRS = frozenset({"wins", "usage"})
 # A collection's redaction allow-list, committed with it (a hidden folder: never a recipe).
 REDACT_ALLOW_FILE = ".promptlib/redact.yaml"
 MAX_ALLOW_FILE_BYTES = 64 * 1024
+# A collection's committed team roster (`members:`), which `report` counts as its people.
+ROSTER_FILE = ".promptlib/team.yaml"
 MAX_RECIPE_BYTES = 256 * 1024
 # A collection's own additions to the synonym table of search, committed with its recipes.
 COLLECTION_SYNONYMS = ".promptlib/synonyms.yaml"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json as _json
+import re
 import shutil
 import sys
 import unicodedata
@@ -30,6 +31,7 @@ _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", 
 # A colour code (SGR) is kept when colour is on; any other C0/C1 control but tab and newline
 # never is.
 _CONTROL = CONTROL_OR_COLOUR
+_C1_OR_DEL = re.compile(r"[\x7f-\x9f]")  # what JSON_C1_ESCAPES escapes
 
 
 def _safe(text: str, stream: IO[str]) -> str:
@@ -65,7 +67,9 @@ def raw(text: str) -> None:
 
 def json(document: Any) -> None:
     text = _json.dumps(document, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write(text.translate(JSON_C1_ESCAPES) + "\n")
+    if _C1_OR_DEL.search(text):  # translating a large document costs; most have nothing to escape
+        text = text.translate(JSON_C1_ESCAPES)
+    sys.stdout.write(text + "\n")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:

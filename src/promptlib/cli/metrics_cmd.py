@@ -26,8 +26,14 @@ def win(
     name: Annotated[str, typer.Argument(help="Recipe name, collection/name, or a unique prefix "
                                         "(NAME@REV: the version that saved it; default: the "
                                         "one you last rendered).")],
-    saved: Annotated[str, typer.Option("--saved", "-s", metavar="DURATION",
-                                       help="Time it saved: 90s, 25m, 2h, 1h30m.")],
+    saved: Annotated[str | None, typer.Option("--saved", "-s", metavar="DURATION",
+                                              help="Time it saved: 90s, 25m, 2h, 1h30m.")] = None,
+    before: Annotated[str | None, typer.Option(
+        "--before", metavar="DURATION",
+        help="How long the task took without the recipe (with --after).")] = None,
+    after: Annotated[str | None, typer.Option(
+        "--after", metavar="DURATION",
+        help="How long it takes with the recipe: saved = before - after.")] = None,
     note: Annotated[str | None, typer.Option(
         "--note", "-n", metavar="TEXT",
         help="What it saved you, in a sentence: the report quotes the best.")] = None,
@@ -36,11 +42,14 @@ def win(
     """Record a concrete time saving from a recipe (a small file in wins/, committed)."""
     from promptlib.metrics import wins as metrics  # noqa: PLC0415  (start-up: only this path loads it)
 
-    recorded = metrics.record_win(name, saved, note)
+    recorded = metrics.record_win(name, saved, note, before=before, after=after)
     if as_json:
         console.json(recorded.to_dict())
-    console.success(f"recorded a win for {recorded.win.recipe}: "
-                    f"{metrics.format_minutes(recorded.win.minutes)} saved")
+    w = recorded.win
+    story = (f" ({metrics.format_minutes(w.before)} → {metrics.format_minutes(w.after)})"
+             if w.before is not None and w.after is not None else "")
+    console.success(f"recorded a win for {w.recipe}: "
+                    f"{metrics.format_minutes(w.minutes)} saved{story}")
     if recorded.remote:
         console.hint(f"it travels with `promptlib push {recorded.collection}`")
     else:

@@ -7,12 +7,12 @@ is HTML-escaped: a pulled win file is untrusted input.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from promptlib.cli import report_svg as svg
 from promptlib.metrics.wins import format_minutes
 
 PALETTE = {"blue": "#2f6fdf", "teal": "#12877f", "purple": "#7a4cc2", "green": "#2e8b3e",
@@ -34,6 +34,7 @@ margin:18px 0}
 .chart h3{font-size:14px;margin:0 0 4px;color:#3c4456}svg{display:block;width:100%;height:auto}
 blockquote{margin:10px 0;padding:6px 14px;border-left:4px solid #2e8b3e;background:#f3f8f4}
 table{border-collapse:collapse;margin:6px 0}td,th{padding:3px 12px 3px 0;text-align:left}
+table.teams td+td,table.teams th+th{text-align:right}
 """
 
 
@@ -101,7 +102,7 @@ def page(doc: dict[str, Any]) -> str:
         f'{escape(", ".join(doc["collections"]))} · {doc["recipes"]:,} recipes · trend: '
         f'{escape(str(doc["current_period"]))} against '
         f'{escape(str(doc["previous_period"] or "nothing"))}</p>',
-        _adoption(doc), _sharing(doc), _roi(doc),
+        _adoption(doc), _use_cases(doc), _sharing(doc), _roi(doc),
         '<p class="foot">Made by <code>promptlib report</code> from git history, '
         "<code>wins/</code>, <code>usage/</code> and the local usage log.</p>",
         "</main></body></html>",
@@ -113,12 +114,13 @@ def page(doc: dict[str, Any]) -> str:
 
 
 def _figure(value: str, label: str, trend: dict[str, Any] | None,
-            fmt: Callable[[float], str] = lambda v: f"{v:,g}") -> str:
+            fmt: Callable[[float], str] = lambda v: f"{v:,g}",
+            change_fmt: Callable[[float], str] | None = None) -> str:
     change = ""
-    if trend:
+    if trend and trend["change"] is not None:
         delta = trend["change"]
         cls, arrow = ("up", "▲") if delta > 0 else ("down", "▼") if delta < 0 else ("same", "=")
-        shown = fmt(abs(delta)) if delta else "no change"
+        shown = (change_fmt or fmt)(abs(delta)) if delta else "no change"
         change = (f'<span class="{cls}">{arrow} {escape(shown)}</span> '
                   f'<span class="meta">this period {escape(fmt(trend["current"]))}, previous '
                   f'{escape(fmt(trend["previous"]))}</span>')
@@ -134,14 +136,107 @@ def _section(key: str, title: str, question: str, figures: Sequence[str],
 
 
 def _counted(key: str, title: str, question: str, section: dict[str, Any],
-             figures: Sequence[tuple[str, str, str, str, str]], extra: str) -> str:
+             figures: Sequence[tuple[str, str, str, str, str]], extra: str,
+             more_figures: Sequence[str] = (), more_charts: Sequence[str] = ()) -> str:
     """A section of counts: per figure (value shown, label, per-period key, chart title, colour),
     a figure with its trend and a column chart of that key per period."""
     return _section(
         key, title, question,
-        [_figure(value, label, section["trend"].get(k)) for value, label, k, _, _ in figures],
-        [_columns(chart, section["per_period"], k, color) for _, _, k, chart, color in figures],
+        [*more_figures,
+         *(_figure(value, label, section["trend"].get(k)) for value, label, k, _, _ in figures)],
+        [*(svg.columns(chart, section["per_period"], k, color)
+           for _, _, k, chart, color in figures), *more_charts],
         extra)
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate * 100:.0f}%"
+
+
+def _rate_parts(a: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The adoption rate: a figure with its trend (in points), and a chart per period."""
+    if "rate" not in a:
+        return [], []
+    label = f"adoption rate: {a['renderers']} rendering of {a['known']} people known"
+    figure = _figure(_percent(a["rate"]), label, a["trend"].get("rate"), _percent,
+                     lambda v: f"{v * 100:.0f} pts")
+    rows = [{"period": r["period"], "pct": round((r["rate"] or 0) * 100)}
+            for r in a["per_period"]]
+    return [figure], [svg.columns("Adoption rate (% of people known)", rows, "pct",
+                                  PALETTE["rose"])]
+
+
+def _team_table(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in ("team", "rate", "people rendering", "known",
+                                              "renders", "contributors", "wins", "time saved"))
+    body = "".join(
+        f"<tr><td>{escape(r['collection'])}</td><td>{_percent(r['rate'])}</td>"
+        f"<td>{r['renderers']}</td><td>{r['known']}"
+        f"{' (roster)' if r.get('known_from') == 'roster' else ''}</td><td>{r['renders']:,}</td>"
+        f"<td>{r['contributors']}</td><td>{r['wins']}</td>"
+        f"<td>{escape(format_minutes(r['minutes']) if r['minutes'] else '0')}</td></tr>"
+        for r in rows)
+    return f'<h3>By team</h3><table class="teams"><tr>{head}</tr>{body}</table>'
+
+
+def _use_cases(doc: dict[str, Any]) -> str:
+    rows = doc.get("by_use_case", [])
+    if not rows:
+        return ""
+    renders = svg.bars("Renders per use case", [
+        (r["use_case"], r["renders"], f"{r['renders']:,} renders · {r['people']} people")
+        for r in rows[:12]], PALETTE["blue"])
+    saved = svg.bars("Time saved per use case", [
+        (r["use_case"], r["minutes"], f"{format_minutes(r['minutes']) if r['minutes'] else '0'}"
+                                      f" · {r['wins']} win{'' if r['wins'] == 1 else 's'}")
+        for r in sorted(rows, key=lambda r: (-r["minutes"], r["use_case"]))[:12]],
+        PALETTE["green"])
+    return _section("use-cases", "Use cases",
+                    "Where do recipes get used? (a recipe's first tag is its use case)", [],
+                    [renders, saved])
+
+
+def _spread_parts(s: dict[str, Any]) -> tuple[list[str], list[str], str]:
+    """Transmissions: a figure with its trend, a chart per period and the graph of who learned
+    from whom; then the top spreaders and the longest chains."""
+    if "transmissions" not in s:
+        return [], [], ""
+    figure = _figure(str(len(s["transmissions"])), "transmissions: first renders of someone "
+                     "else's recipe", s["trend"].get("transmissions"))
+    charts = [svg.columns("Transmissions", s["per_period"], "transmissions", PALETTE["purple"]),
+              svg.graph("Who learned from whom",
+                        [(e["from"], e["to"], e["transmissions"]) for e in s["learned_from"]],
+                        PALETTE["rose"])]
+    extra = ""
+    if s["spreaders"]:
+        items = "".join(f"<tr><td>{escape(r['person'])}</td><td>{r['transmissions']}</td>"
+                        f"<td>{r['people']}</td><td>{r['recipes']}</td></tr>"
+                        for r in s["spreaders"])
+        extra += ("<h3>Top spreaders</h3><table><tr><th>person</th><th>transmissions</th>"
+                  f"<th>people</th><th>recipes</th></tr>{items}</table>")
+    if s["chains"]:
+        items = "".join("<li>" + " → ".join(f"{escape(r)} ({n:,})" for r, n in
+                                            zip(c["path"], c["renders"], strict=True)) + "</li>"
+                        for c in s["chains"])
+        extra += f"<h3>Longest chains (renders per team)</h3><ul>{items}</ul>"
+    return [figure], charts, extra
+
+
+def _compression_parts(r: dict[str, Any]) -> tuple[list[str], str]:
+    c = r.get("compression")
+    if not c:
+        return [], ""
+    figures = [_figure(f"{c['halved']} of {c['timed']}", "timed wins that now take half the "
+                       "time or less", r["trend"].get("halved")),
+               _figure(_percent(c["median_ratio"]), "median time after / before", None)]
+    stories = "".join(
+        f"<blockquote><b>{escape(format_minutes(x['before']))} → "
+        f"{escape(format_minutes(x['after']))}</b> ({_percent(x['ratio'])}) "
+        f"“{escape(x['note'])}”<div class=\"note-meta\">— {escape(x['author'])}, "
+        f"{escape(x['id'])}, {escape(x['date'])}</div></blockquote>" for x in c["stories"])
+    return figures, f"<h3>Before → after</h3>{stories}" if stories else ""
 
 
 def _adoption(doc: dict[str, Any]) -> str:
@@ -150,6 +245,7 @@ def _adoption(doc: dict[str, Any]) -> str:
     source = (f'<p class="meta">Renders come from the usage/ files published by '
               f'{escape(", ".join(published) or "no collection yet")} and your own usage log.'
               "</p>")
+    rate_figures, rate_charts = _rate_parts(a)
     return _counted(
         "adoption", "Voluntary adoption",
         "How many people reach for recipes, and add to them, without being told to?", a,
@@ -158,7 +254,7 @@ def _adoption(doc: dict[str, Any]) -> str:
          (f"{a['renders']:,}", "renders", "renders", "Renders", PALETTE["teal"]),
          (str(a["contributors"]), "people contributing recipes", "contributors",
           "People contributing recipes", PALETTE["purple"])],
-        source)
+        source + _team_table(doc.get("by_team", [])), rate_figures, rate_charts)
 
 
 def _sharing(doc: dict[str, Any]) -> str:
@@ -168,6 +264,7 @@ def _sharing(doc: dict[str, Any]) -> str:
         items = "".join(f"<tr><td>{escape(x['id'])}</td><td>← {escape(x['shared_from'])}</td>"
                         f"<td>{escape(x['date'])}</td></tr>" for x in s["shares"][-10:])
         shares = f"<h3>Latest shares</h3><table>{items}</table>"
+    spread_figures, spread_charts, spread = _spread_parts(s)
     return _counted(
         "sharing", "Peer sharing", "Do good recipes travel between people and teams?", s,
         [(str(s["shared_across_collections"]), "shared across collections", "shared",
@@ -176,7 +273,7 @@ def _sharing(doc: dict[str, Any]) -> str:
           "improved", "Improved by others", PALETTE["amber"]),
          (f"{s['arrived_from_others']:,}", "arrived from others by pull", "arrived",
           "Arrived from others", PALETTE["teal"])],
-        shares)
+        shares + spread, more_charts=spread_charts, more_figures=spread_figures)
 
 
 def _roi(doc: dict[str, Any]) -> str:
@@ -186,101 +283,20 @@ def _roi(doc: dict[str, Any]) -> str:
         f"<blockquote>“{escape(n['note'])}”<div class=\"note-meta\">— {escape(n['author'])}, "
         f"{escape(n['id'])}, {escape(format_minutes(n['minutes']))} saved, "
         f"{escape(n['date'])}</div></blockquote>" for n in r["best_notes"])
-    charts = [_columns("Time saved (minutes)", r["per_period"], "minutes", PALETTE["green"])]
+    charts = [svg.columns("Time saved (minutes)", r["per_period"], "minutes", PALETTE["green"])]
     if r["by_recipe"]:
-        charts.append(_bars("Time saved per recipe",
+        charts.append(svg.bars("Time saved per recipe",
                             [(x["id"], x["minutes"], f"{format_minutes(x['minutes'])} · "
                               f"{x['wins']} win{'s' if x['wins'] != 1 else ''}")
                              for x in r["by_recipe"][:10]], PALETTE["green"]))
     if r["most_rendered"]:
-        charts.append(_bars("Most rendered recipes",
+        charts.append(svg.bars("Most rendered recipes",
                             [(x["id"], x["renders"], f"{x['renders']:,} renders")
                              for x in r["most_rendered"]], PALETTE["blue"]))
+    compression, stories = _compression_parts(r)
     return _section(
         "roi", "Concrete ROI", "How much time did recipes save, and which ones?",
         [_figure(format_minutes(total), f"saved ({total:g} minutes)", r["trend"].get("minutes"),
                  format_minutes),
-         _figure(str(r["wins"]), "wins recorded", r["trend"].get("wins"))],
-        charts, f"<h3>Best notes</h3>{notes}" if notes else "")
-
-
-# --- charts ---------------------------------------------------------------------------------------
-
-
-def _columns(title: str, rows: Sequence[dict[str, Any]], key: str, color: str) -> str:
-    """A column chart: one bar per period, its value above it, every few periods labelled."""
-    width, height, left, bottom, top = 520, 200, 34, 34, 14
-    n = max(1, len(rows))
-    values = [float(r[key]) for r in rows]
-    largest = _nice_max(max(values, default=0))
-    plot_w, plot_h = width - left - 8, height - top - bottom
-    step = plot_w / n
-    bar_w = max(1.0, step * 0.72)
-    every = max(1, math.ceil(n / 10))
-    out = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-           f'xmlns="http://www.w3.org/2000/svg" font-size="11" fill="#3c4456">']
-    if largest:
-        for i in range(3):
-            y = top + plot_h * i / 2
-            out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 8}" y2="{y:.1f}" '
-                       f'stroke="#e4e7ed"/><text x="{left - 4}" y="{y + 4:.1f}" '
-                       f'text-anchor="end">{_short(largest * (2 - i) / 2)}</text>')
-    else:
-        out.append(f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h / 2:.1f}" '
-                   'text-anchor="middle" fill="#8a93a3">none in this window</text>')
-    for i, (row, value) in enumerate(zip(rows, values, strict=True)):
-        x = left + i * step + (step - bar_w) / 2
-        h = plot_h * value / largest if largest else 0
-        y = top + plot_h - h
-        label = escape(str(row["period"]))
-        out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                   f'fill="{color}" rx="2"><title>{label}: {_short(value)}</title></rect>')
-        if value and n <= 16:
-            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" '
-                       f'text-anchor="middle">{_short(value)}</text>')
-        if i % every == 0:
-            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - bottom + 15}" '
-                       f'text-anchor="middle">{label}</text>')
-    out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" '
-               'stroke="#8a93a3"/></svg>')
-    return f'<div class="chart"><h3>{escape(title)}</h3>{"".join(out)}</div>'
-
-
-def _bars(title: str, rows: Sequence[tuple[str, float, str]], color: str) -> str:
-    """A horizontal bar chart: a label, a bar and the value written after it, per row."""
-    width, row_h, label_w = 520, 24, 190
-    height = row_h * len(rows) + 6
-    largest = max((value for _, value, _ in rows), default=0) or 1
-    out = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-           f'xmlns="http://www.w3.org/2000/svg" font-size="12" fill="#1d2330">']
-    for i, (label, value, text) in enumerate(rows):
-        y = 3 + i * row_h
-        w = (width - label_w - 120) * value / largest
-        short = label if len(label) <= 28 else label[:27] + "…"
-        out.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">'
-                   f'<title>{escape(label)}</title>{escape(short)}</text>'
-                   f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 2):.1f}" height="{row_h - 7}" '
-                   f'fill="{color}" rx="2"/><text x="{label_w + max(w, 2) + 6:.1f}" '
-                   f'y="{y + 16}" fill="#3c4456">{escape(text)}</text>')
-    out.append("</svg>")
-    return f'<div class="chart"><h3>{escape(title)}</h3>{"".join(out)}</div>'
-
-
-def _nice_max(value: float) -> float:
-    """The axis top: up to an even number while small (so the middle line is a whole number
-    too), else up to 1, 2 or 5 times a power of ten."""
-    if value <= 0:
-        return 0
-    if value <= 10:
-        return float(math.ceil(value / 2) * 2)
-    power = 10 ** math.floor(math.log10(value))
-    for factor in (1, 2, 5, 10):
-        if value <= factor * power:
-            return float(factor * power)
-    return float(10 * power)
-
-
-def _short(value: float) -> str:
-    if value >= 10_000:
-        return f"{value / 1000:.0f}k"
-    return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value)}"
+         _figure(str(r["wins"]), "wins recorded", r["trend"].get("wins")), *compression],
+        charts, stories + (f"<h3>Best notes</h3>{notes}" if notes else ""))

@@ -97,7 +97,7 @@ def data_files(coll: Collection, folder: str, problems: list[str]) -> list[tuple
                             f"{config.MAX_RECIPE_BYTES // 1024} KiB")
             continue
         try:
-            doc = _parse(data)
+            doc = parse_data(data)
         except Exception as exc:  # noqa: BLE001 - any parse failure is "not our file"
             problems.append(f"{shown(coll.name, relpath)}: cannot parse ({type(exc).__name__})")
             continue
@@ -114,7 +114,8 @@ def shown(collection: str, relpath: str) -> str:
                    .decode("ascii") for ch in text)
 
 
-def _parse(data: bytes) -> Any:
+def parse_data(data: bytes) -> Any:
+    """A data file's document: JSON when it looks like JSON, else YAML (safe, C loader)."""
     if data.lstrip()[:1] == b"{":
         return json.loads(data)
     import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)

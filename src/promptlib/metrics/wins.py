@@ -2,11 +2,14 @@
 
 What is kept, and where (no server: everything is a file in git or in the state dir):
 
-- **Wins** (`promptlib win NAME --saved 25m --note …`): one small YAML file per win in the
-  recipe's collection, `wins/<date>-<time>-<person>-<recipe>-<random>.yaml`, holding `recipe`
-  (the id), `minutes`, `note`, `author` and `email` (the git identity) and `at` (ISO time with
-  the recorder's UTC offset). One file per win means two people recording wins never touch the
-  same file, so wins never conflict; each is committed and travels with push and pull.
+- **Wins** (`promptlib win NAME --saved 25m --note …`, or `--before 45m --after 15m`): one
+  small YAML file per win in the recipe's collection,
+  `wins/<date>-<time>-<person>-<recipe>-<random>.yaml`, holding `recipe` (the id), `minutes`
+  (saved), `before` and `after` (minutes the task took without and with the recipe, when given;
+  `minutes` is then their difference), `note`, `author` and `email` (the git identity) and `at`
+  (ISO time with the recorder's UTC offset). One file per win means two people recording wins
+  never touch the same file, so wins never conflict; each is committed and travels with push
+  and pull.
 - **The usage log** and **published usage**: see `metrics.usage` (reading the log, the machine
   id, publishing) and `usage_log` (appending, on the render hot path).
 - A win file read back may come from a pull: the bounds it is held to, and the checks, are in
@@ -22,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from promptlib import paths as config
-from promptlib.errors import InvalidError
+from promptlib.errors import InvalidError, UsageError
 from promptlib.metrics.files import (
     MAX_AUTHOR_CHARS,
     MAX_ID_CHARS,
@@ -42,6 +45,7 @@ from promptlib.metrics.files import (
 )
 
 # Importers of usage through this module (sync/core.py, cli/teams.py) keep working.
+from promptlib.metrics.people import person
 from promptlib.metrics.usage import commit_usage, publishing
 from promptlib.utils.files import write_atomic
 from promptlib.utils.yamltext import dump_yaml
@@ -49,34 +53,72 @@ from promptlib.utils.yamltext import dump_yaml
 if TYPE_CHECKING:
     from promptlib.store.collections import Collection, RecipeFile
 
-__all__ = ["MAX_SAVED_SECONDS", "MAX_WIN_MINUTES", "RecordedWin", "Win", "commit_usage",
-           "format_minutes", "load_wins", "minutes_of", "one_line", "parse_duration",
-           "person_slug", "publishing", "record_win", "rounded"]
+__all__ = ["MAX_SAVED_SECONDS", "MAX_WIN_MINUTES", "RecordedWin", "Saving", "Win",
+           "commit_usage", "format_minutes", "load_wins", "minutes_of", "one_line",
+           "parse_duration", "person_slug", "publishing", "record_win", "rounded", "saving"]
 
 # --- durations ------------------------------------------------------------------------------------
 
 
-def parse_duration(text: str) -> int:
-    """`90s`, `25m`, `2h`, `1h30m` (also `1h 30m`, `1h30m15s`) → seconds. Bad → InvalidError."""
+def parse_duration(text: str, option: str | None = None) -> int:
+    """`90s`, `25m`, `2h`, `1h30m` (also `1h 30m`, `1h30m15s`) → seconds. Bad → InvalidError.
+
+    `option` (`--before`, `--after`) names what was typed when it is not the time saved."""
     spec = text.strip().lower().replace(" ", "")
+    label = f"bad {option} duration" if option else "bad duration"
     match = re.fullmatch(r"(?:(\d{1,4})h)?(?:(\d{1,5})m)?(?:(\d{1,6})s)?", spec)
     if not spec or match is None:
         hint = "add a unit: e.g. 25m" if spec.isdigit() else "e.g. 90s, 25m, 2h or 1h30m"
-        raise InvalidError(f"bad duration {text!r}", hint=hint)
+        raise InvalidError(f"{label} {text!r}", hint=hint)
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
     total = hours * 3600 + minutes * 60 + seconds
     if total <= 0:
-        raise InvalidError(f"bad duration {text!r}: a win saves more than nothing",
+        why = "a task takes" if option else "a win saves"
+        raise InvalidError(f"{label} {text!r}: {why} more than nothing",
                            hint="e.g. 90s, 25m, 2h or 1h30m")
     if total > MAX_SAVED_SECONDS:
-        raise InvalidError(f"bad duration {text!r}: more than {MAX_SAVED_SECONDS // 3600} hours "
+        raise InvalidError(f"{label} {text!r}: more than {MAX_SAVED_SECONDS // 3600} hours "
                            "for one win", hint="record one win per occasion, e.g. 25m")
     return total
 
 
-def rounded(value: float) -> float | int:
-    """`value` rounded to two places: a whole number when it is one."""
-    value = round(value, 2)
+@dataclass(frozen=True)
+class Saving:
+    """How much time a win saved, in seconds, and when known how long the task took before the
+    recipe and with it (`saved` = `before` - `after`)."""
+
+    saved: int
+    before: int | None = None
+    after: int | None = None
+
+
+def saving(saved: str | None, before: str | None = None, after: str | None = None) -> Saving:
+    """`--saved`, or `--before` with `--after`, as a Saving. InvalidError (exit 4) for a bad
+    duration, half a pair, an `--after` not shorter than `--before`, or a `--saved` that is not
+    their difference; UsageError (exit 2) when none is given."""
+    if before is None and after is None:
+        if saved is None:
+            raise UsageError("say how much time the recipe saved",
+                             hint="--saved 25m, or --before 45m --after 15m")
+        return Saving(parse_duration(saved))
+    if before is None or after is None:
+        given, missing = ("--before", "--after") if after is None else ("--after", "--before")
+        raise InvalidError(f"{given} needs {missing}: how long the task took before the recipe, "
+                           "and with it", hint="e.g. --before 45m --after 15m")
+    took, takes = parse_duration(before, "--before"), parse_duration(after, "--after")
+    if takes >= took:
+        raise InvalidError(f"--after {after} is not shorter than --before {before}: "
+                           "that is no saving", hint="e.g. --before 45m --after 15m")
+    if saved is not None and parse_duration(saved) != took - takes:
+        raise InvalidError(f"--saved {saved} is not --before {before} minus --after {after} "
+                           f"({format_minutes(minutes_of(took - takes))})",
+                           hint="give --saved alone, or --before and --after")
+    return Saving(took - takes, took, takes)
+
+
+def rounded(value: float, places: int = 2) -> float | int:
+    """`value` rounded to two places (or `places`): a whole number when it is one."""
+    value = round(value, places)
     return int(value) if value == int(value) else value
 
 
@@ -98,6 +140,9 @@ def format_minutes(minutes: float) -> str:
     return " ".join(parts)
 
 
+# Three values each rounded to two places: their difference may be off by this much.
+_ROUNDING = 0.02
+
 # --- wins -----------------------------------------------------------------------------------------
 
 
@@ -110,6 +155,10 @@ class Win:
     email: str
     at: str  # ISO 8601 with the recorder's offset
     commit: str | None = None  # the version of the recipe that saved the time, when known
+    # How long the task took before the recipe and with it (minutes), when the win says so:
+    # `minutes` is then their difference.
+    before: float | int | None = None
+    after: float | int | None = None
 
     @property
     def name(self) -> str:
@@ -119,10 +168,24 @@ class Win:
     def day(self) -> str:
         return self.at[:10]
 
+    @property
+    def person(self) -> str:
+        """Who recorded it (see `metrics.people`): the email, else the one in `author`."""
+        return person(self.email or self.author)
+
+    @property
+    def ratio(self) -> float | None:
+        """How long the task takes now, as a fraction of how long it took: `after / before`."""
+        if self.before is None or self.after is None:
+            return None
+        return self.after / self.before
+
     def to_dict(self) -> dict[str, Any]:
-        return {"recipe": self.recipe, "minutes": self.minutes, "note": self.note,
-                "author": self.author, "email": self.email, "at": self.at,
-                **({"commit": self.commit} if self.commit else {})}
+        doc: dict[str, Any] = {"recipe": self.recipe, "minutes": self.minutes}
+        if self.before is not None:
+            doc |= {"before": self.before, "after": self.after}
+        return doc | {"note": self.note, "author": self.author, "email": self.email,
+                      "at": self.at, **({"commit": self.commit} if self.commit else {})}
 
 
 @dataclass(frozen=True)
@@ -137,9 +200,11 @@ class RecordedWin:
                 "remote": self.remote}
 
 
-def record_win(ref: str, saved: str, note: str | None = None, *,
+def record_win(ref: str, saved: str | None, note: str | None = None, *,
+               before: str | None = None, after: str | None = None,
                at: datetime | None = None) -> RecordedWin:
-    """Write one win file into the recipe's collection and commit it."""
+    """Write one win file into the recipe's collection and commit it: the time saved is
+    `saved`, or `before` - `after` (see `saving`)."""
     import secrets  # noqa: PLC0415  (stdlib, kept off the start-up path)
 
     from promptlib.catalog import lookup  # noqa: PLC0415  (start-up: only this path loads it)
@@ -149,7 +214,7 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
     from promptlib.gitops.lock import locked  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.store import collections as store  # noqa: PLC0415  (start-up: only this path loads it)
 
-    seconds = parse_duration(saved)
+    spent = saving(saved, before, after)
     text = _clean_note(note or "")
     rf, rev = lookup.find_rev(ref)
     if text:
@@ -163,7 +228,9 @@ def record_win(ref: str, saved: str, note: str | None = None, *,
     # Clipped to the bounds `load_wins` holds a pulled file to: what `win` writes, it reads.
     email = email[:MAX_PERSON_CHARS]
     author = one_line(f"{name} <{email}>")[:MAX_AUTHOR_CHARS]
-    win = Win(rf.id, minutes_of(seconds), text, author, email, when.isoformat(), commit)
+    win = Win(rf.id, minutes_of(spent.saved), text, author, email, when.isoformat(), commit,
+              before=None if spent.before is None else minutes_of(spent.before),
+              after=None if spent.after is None else minutes_of(spent.after))
     stamp = when.strftime("%Y-%m-%d-%H%M%S")
     relpath = (f"{WINS_DIR}/{stamp}-{person_slug(email)}-{rf.name}-"
                f"{secrets.token_hex(3)}{config.RECIPE_SUFFIX}")
@@ -229,8 +296,35 @@ def _win_from(doc: Any, collection: str) -> Win:
     if len(note) > MAX_NOTE_CHARS:
         raise NotOursError(f"note must be at most {MAX_NOTE_CHARS:,} characters")
     author = one_line(text_field(doc, "author", required=False, max_chars=MAX_AUTHOR_CHARS))
+    before, after = _task_minutes(doc, minutes)
     return Win(f"{collection}/{name}", minutes, note, author or one_line(email), email, at,
-               _commit_field(doc))
+               _commit_field(doc), before, after)
+
+
+def _minutes_field(doc: dict[str, Any], key: str) -> float | int | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or not 0 < value <= MAX_WIN_MINUTES):
+        raise NotOursError(f"{key} must be a number above 0 and at most {MAX_WIN_MINUTES:,}")
+    return value
+
+
+def _task_minutes(doc: dict[str, Any], minutes: float) -> tuple[float | int | None,
+                                                               float | int | None]:
+    """`before` and `after`: both or neither, `after` the shorter, `minutes` their difference
+    (to the rounding `minutes_of` does, two places each)."""
+    before, after = _minutes_field(doc, "before"), _minutes_field(doc, "after")
+    if before is None and after is None:
+        return None, None
+    if before is None or after is None:
+        raise NotOursError("before and after go together")
+    if after >= before:
+        raise NotOursError("after must be less than before")
+    if abs(before - after - minutes) > _ROUNDING:
+        raise NotOursError("minutes must be before minus after")
+    return before, after
 
 
 def _commit_field(doc: dict[str, Any]) -> str | None:

@@ -1,9 +1,10 @@
 """The git side of `promptlib report`: reading each collection's recipe history, and caching it.
 
 Per collection: ONE `git log --name-status` (the whole history, oldest first — digested into a
-cache keyed by HEAD, so later runs read only the commits that are new) and ONE `git grep` for
-`shared_from:`. Only recipe files count as history: `*.yaml` outside hidden folders and outside
-the top-level `wins/` and `usage/`. Rename detection is off, so a moved recipe is a delete plus an
+cache keyed by HEAD, so later runs read only the commits that are new); what the files say now
+(`shared_from`, tags) is `report.facts`. Only recipe files count as changes: `*.yaml` outside
+hidden folders and outside the top-level `wins/` and `usage/`; every commit counts as someone
+committing to the collection. Rename detection is off, so a moved recipe is a delete plus an
 add. `parse_history` turns the commits into the dated events the report counts (see `report` for
 what each figure means).
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from promptlib import paths as config
 from promptlib.errors import PromptlibError
 from promptlib.gitops import run as gitops
-from promptlib.metrics.files import one_line
+from promptlib.metrics.people import person
 from promptlib.store import collections as store
 from promptlib.store.collections import Collection, is_recipe_path
 from promptlib.utils.files import write_atomic
@@ -32,16 +33,19 @@ class History:
     """What one collection's history says, as dated events."""
 
     contributions: list[tuple[str, str]] = field(default_factory=list)  # (day, email)
+    committers: list[tuple[str, str]] = field(default_factory=list)  # (day, email): any commit
     arrived: list[tuple[str, str]] = field(default_factory=list)  # (day, path)
     improved: list[tuple[str, str, str]] = field(default_factory=list)  # (day, path, email)
     added: dict[str, tuple[str, str]] = field(default_factory=dict)  # live path -> (email, day)
+    seeded: set[str] = field(default_factory=set)  # live paths the starter-library seed added
 
 
 # One commit, reduced to what the report needs: (author email, day, is the seed commit,
-# [(status letter, recipe path), ...]). Commits that touch no recipe file are dropped.
+# [(status letter, recipe path), ...]). A commit that touches no recipe file (a win, usage, a
+# roster) keeps an empty list: it still says who committed to the collection, and when.
 Change = tuple[str, str]
 CompactCommit = tuple[str, str, bool, list[Change]]
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 
 def history_commits(coll: Collection) -> list[CompactCommit]:
@@ -136,7 +140,7 @@ def git_log(coll: Collection, revisions: str) -> str:
 
 
 def compact(text: str) -> list[CompactCommit]:
-    """`git log --format=… --name-status` output → the commits that touch recipe files."""
+    """`git log --format=… --name-status` output → the commits, with their recipe changes."""
     commits: list[CompactCommit] = []
     for record in text.split("\x1e")[1:]:
         header, _, body = record.partition("\n")
@@ -152,9 +156,8 @@ def compact(text: str) -> list[CompactCommit]:
                 path = _unquote(path)
             if is_recipe_path(path):
                 changes.append((status[:1], path))
-        if changes:
-            commits.append((fields[0].lower(), fields[1][:10], fields[2] == store.SEED_MESSAGE,
-                            changes))
+        commits.append((person(fields[0]), fields[1][:10], fields[2] == store.SEED_MESSAGE,
+                        changes))
     return commits
 
 
@@ -167,6 +170,10 @@ def parse_history(commits: list[CompactCommit], me: str) -> History:
         for kind, path in changes:
             if kind == "A":
                 added[path] = (email, day)
+                if seed:
+                    history.seeded.add(path)
+                else:
+                    history.seeded.discard(path)
                 contributed = True
                 if email != me and not seed:
                     history.arrived.append((day, path))
@@ -177,8 +184,11 @@ def parse_history(commits: list[CompactCommit], me: str) -> History:
                     history.improved.append((day, path, email))
             elif kind == "D":
                 added.pop(path, None)
-        if contributed and not seed:
-            history.contributions.append((day, email))
+                history.seeded.discard(path)
+        if not seed:
+            history.committers.append((day, email))
+            if contributed:
+                history.contributions.append((day, email))
     return history
 
 
@@ -191,16 +201,3 @@ def _unquote(path: str) -> str:
         return codecs.escape_decode(inner.encode("utf-8"))[0].decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         return inner
-
-
-def shared_from(coll: Collection) -> dict[str, str]:
-    """path → `shared_from` value, for every tracked recipe file that has one (one `git grep`)."""
-    out = gitops.run(coll.path, "grep", "-z", "-I", "--full-name", "--no-color", "-e",
-                     "^shared_from:", "--", "*.yaml", with_exceptions=False)
-    found: dict[str, str] = {}
-    for line in out.splitlines():
-        path, _, text = line.partition("\0")
-        if is_recipe_path(path):
-            value = text.partition(":")[2].split("#", 1)[0].strip().strip("'\"")
-            found[path] = one_line(value[:200])  # from a pull: printed, so one line
-    return found

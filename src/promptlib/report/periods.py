@@ -160,11 +160,17 @@ def period_lookup(by: By) -> Callable[[str], str | None]:
 
 
 def trend(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each figure in the last period against the one before it."""
+    """Each figure in the last period against the one before it (a rate, to four places; a
+    figure that is None — a rate with nobody to count — has no change)."""
     if not rows:
         return {}
     current = rows[-1]
     previous = rows[-2] if len(rows) > 1 else {}
-    return {key: {"current": value, "previous": previous.get(key, 0),
-                  "change": rounded(value - previous.get(key, 0))}
-            for key, value in current.items() if key != "period"}
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in current.items():
+        if key == "period":
+            continue
+        before = previous.get(key, 0)
+        change = None if value is None or before is None else rounded(value - before, 4)
+        out[key] = {"current": value, "previous": before, "change": change}
+    return out
