@@ -26,6 +26,8 @@ RECIPE_SUFFIX = ".yaml"
 # Top-level folders of a collection that hold data, never recipes.
 RESERVED_DIRS = frozenset({"wins", "usage"})
 MAX_RECIPE_BYTES = 256 * 1024
+# The controlling terminal: `pick` reads keys and draws there when stdin or stderr is redirected.
+TTY = "/dev/tty"
 
 
 def home() -> Path:

@@ -9,9 +9,10 @@ replaced by the closest word in the library, and says so in `note`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from promptlib.errors import NotFoundError, RecipeError
@@ -168,11 +169,37 @@ def _on_fresh_index(query: Callable[[index.Index], T], progress: Progress | None
 
 def search(query: Sequence[str], *, tags: Iterable[str] = (), teams: Iterable[str] = (),
            limit: int = 20, progress: Progress | None = None) -> Results:
+    parsed = _full_query(query, tags, teams)
+    return _with_index(lambda idx: _search(idx, parsed, limit), progress)
+
+
+def _full_query(query: Sequence[str], tags: Iterable[str], teams: Iterable[str]) -> Query:
     parsed = parse_query(query)
     # Tags are lowercase slugs by rule, so a filter in any case means the same tag.
-    parsed = Query(parsed.terms, [t.lower() for t in [*tags, *parsed.tags]],
-                   [*teams, *parsed.teams])
-    return _with_index(lambda idx: _search(idx, parsed, limit), progress)
+    return Query(parsed.terms, [t.lower() for t in [*tags, *parsed.tags]],
+                 [*teams, *parsed.teams])
+
+
+Searcher = Callable[[Sequence[str], int], list[Hit]]
+
+
+@contextlib.contextmanager
+def session(progress: Progress | None = None) -> Iterator[Searcher]:
+    """Many searches on one index, brought up to date once: `pick` asks one per keystroke, and
+    checking the disk for each would cost it the sweep every time. Yields `find(words, limit)`,
+    ranked as `search` ranks; an unknown `team:` finds nothing rather than failing mid-typing."""
+    idx = index.fresh(progress)
+
+    def find(words: Sequence[str], limit: int) -> list[Hit]:
+        try:
+            return _search(idx, _full_query(words, (), ()), limit).hits
+        except NotFoundError:
+            return []
+
+    try:
+        yield find
+    finally:
+        idx.close()
 
 
 def _search(idx: index.Index, query: Query, limit: int) -> Results:

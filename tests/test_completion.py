@@ -1,0 +1,217 @@
+"""Shell completion as the shells run it: the printed script sourced in a real bash (COMP_WORDS
+and COMP_CWORD set, the function called, COMPREPLY read), in fish (`complete -C`), and in zsh
+on a terminal (tmux: type, press TAB, read the screen)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from promptlib.cli import complete
+from promptlib.cli.app import app
+from tests.conftest import recipe_yaml
+from tests.tmux import Tmux, needs_tmux
+
+BIN = str(Path(sys.executable).parent)  # where the `promptlib` the scripts call lives
+
+
+def shell_env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+
+
+def bash_complete(words: Sequence[str], *, line: str | None = None, cwd: Path | None = None
+                  ) -> list[str]:
+    """COMPREPLY for the cursor at the end of the last word, as bash's programmable completion
+    calls the function: COMP_WORDS split at COMP_WORDBREAKS, COMP_LINE and COMP_POINT set."""
+    line = " ".join(words) if line is None else line
+    array = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
+    script = (f'source <(promptlib completion bash)\n'
+              f'COMP_WORDS=({array}); COMP_CWORD={len(words) - 1}\n'
+              f'COMP_LINE=\'{line}\'; COMP_POINT=${{#COMP_LINE}}\n'
+              '_promptlib_complete\nprintf "%s\\n" "${COMPREPLY[@]}"\n')
+    done = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], env=shell_env(),
+                          capture_output=True, text=True, check=True, timeout=60, cwd=cwd)
+    assert done.stderr == ""
+    return [w for w in done.stdout.splitlines() if w]
+
+
+@pytest.fixture
+def library(run, tmp_path: Path) -> Path:
+    """The starter library in `local`, and a team `sre` with a remote."""
+    assert run("init").returncode == 0
+    remote = tmp_path / "sre.git"
+    subprocess.run(["git", "init", "--bare", "--quiet", "-b", "main", str(remote)], check=True)
+    assert run("team", "add", "sre", str(remote)).returncode == 0
+    assert run("search", "logs").returncode == 0  # the index exists, as after any search
+    return tmp_path
+
+
+def test_render_log_tab_offers_both_log_recipes(library):
+    assert bash_complete(["promptlib", "render", "log"]) == ["log-parsing-script", "log-triage"]
+
+
+def test_pull_s_tab_offers_the_team(library):
+    assert bash_complete(["promptlib", "pull", "s"]) == ["sre"]
+    assert bash_complete(["promptlib", "pull", ""]) == ["sre"]  # local has no remote
+    assert bash_complete(["promptlib", "team", "remove", ""]) == ["sre"]
+    assert bash_complete(["promptlib", "list", "--team", ""]) == ["local", "sre"]
+    assert bash_complete(["promptlib", "share", "log-triage", "--to", "s"]) == ["sre"]
+
+
+def test_every_command_that_takes_a_recipe_completes_names(library):
+    takers = [name for name, entry in complete.COMMANDS.items()
+              if isinstance(entry, complete.Command) and entry.args[:1] in ((complete.RECIPE,),
+                                                                             (complete.RECIPES,))]
+    assert {"render", "show", "edit", "history", "remove", "win", "share"} <= set(takers)
+    for command in takers:
+        assert bash_complete(["promptlib", command, "kubernetes-c"]) == ["kubernetes-crashloop"]
+
+
+def test_collection_slash_name(library):
+    assert bash_complete(["promptlib", "show", "local/log-t"]) == ["local/log-triage"]
+    assert bash_complete(["promptlib", "show", "sre/log"]) == []
+
+
+def test_tags_after_tag_option_and_tag_colon(library):
+    assert "incident-response" in bash_complete(["promptlib", "list", "--tag", "inc"])
+    # Bash splits `tag:inc` at the colon (COMP_WORDBREAKS): the reply fills in only its last part.
+    assert bash_complete(["promptlib", "search", "tag", ":", "inc"],
+                         line="promptlib search tag:inc") == ["incident-response"]
+    assert bash_complete(["promptlib", "search", "--tag", "=", "incident-r"],
+                         line="promptlib search --tag=incident-r") == ["incident-response"]
+
+
+def test_choices_commands_and_options(library):
+    assert bash_complete(["promptlib", "resolve", "log-triage", "--keep", ""]) == [
+        "mine", "theirs", "both"]
+    assert bash_complete(["promptlib", "re"]) == ["render", "remove", "resolve", "report"]
+    assert bash_complete(["promptlib", "team", ""]) == ["add", "list", "remove", "usage"]
+    assert bash_complete(["promptlib", "completion", ""]) == ["bash", "zsh", "fish"]
+    assert "--no-redact" in bash_complete(["promptlib", "render", "x", "--no"])
+
+
+def test_file_options_fall_back_to_file_names(library):
+    (library / "my-recipe.yaml").write_text("x")
+    assert bash_complete(["promptlib", "add", "--file", "my-r"], cwd=library) == [
+        "my-recipe.yaml"]
+
+
+def test_a_recipe_added_since_the_last_search_is_offered(library, run):
+    source = library / "r.yaml"
+    source.write_text(recipe_yaml("disk-full-triage"))
+    assert run("add", "--file", str(source)).returncode == 0
+    assert bash_complete(["promptlib", "render", "disk-f"]) == ["disk-full-triage"]
+
+
+def test_a_tab_never_creates_the_home(home):
+    assert bash_complete(["promptlib", "render", "log"]) == []
+    assert not home.exists()
+
+
+def test_completion_prints_a_script_for_each_shell(cli):
+    for shell, marker in (("bash", "complete -F"), ("zsh", "compdef _promptlib promptlib"),
+                          ("fish", "complete -c promptlib")):
+        result = cli("completion", shell)
+        assert result.exit_code == 0, result.output
+        assert marker in result.output
+    result = cli("completion", "tcsh")
+    assert result.exit_code == 2
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed "
+                    "(apt-get install fish)")
+def test_fish_shows_titles_as_descriptions(library):
+    script = ("promptlib completion fish | source\n"
+              "complete -C 'promptlib render log'\ncomplete -C 'promptlib pull s'\n"
+              "complete -C 'promptlib search tag:incident-r'\n")
+    done = subprocess.run(["fish", "--no-config", "-c", script], env=shell_env(),
+                          capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.splitlines() == [
+        "log-parsing-script\tGenerate a log-parsing script",
+        "log-triage\tTriage error logs from a failing service",
+        "sre\t0 recipes",
+        "tag:incident-response\t9 recipes",
+    ]
+
+
+@needs_tmux
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed "
+                    "(apt-get install zsh)")
+def test_zsh_offers_names_with_titles_on_tab(library):
+    term = Tmux(["zsh", "-f"], env={**shell_env(), "HOME": str(library)}, cwd=library)
+    try:
+        term.type('autoload -U compinit && compinit -u -D && eval "$(promptlib completion zsh)"',
+                  "Enter")
+        term.type("promptlib render log", "Tab")
+        term.wait_for("promptlib render log-")  # the common part, filled in
+        term.type("Tab")
+        screen = term.wait_for("log-triage")
+        assert "log-parsing-script  -- Generate a log-parsing script" in screen
+        assert "log-triage          -- Triage error logs from a failing service" in screen
+    finally:
+        term.close()
+
+
+# --- the table in complete.py is the Typer app's grammar -----------------------------------------
+
+
+def _click_commands() -> dict[str, object]:
+    root = get_command(app)
+    found: dict[str, object] = {}
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        if hasattr(command, "commands"):
+            found[name] = dict(command.commands)
+        else:
+            found[name] = command
+    return found
+
+
+def _shape(command: object) -> tuple[dict[str, object], int, bool]:
+    options: dict[str, object] = {}
+    arguments = []
+    for param in command.params:  # type: ignore[attr-defined]
+        if param.param_type_name == "option":
+            kind = "flag" if param.is_flag else tuple(getattr(param.type, "choices", ())) or "value"
+            for opt in (*param.opts, *param.secondary_opts):
+                options[opt] = kind
+        else:
+            arguments.append(param)
+    repeated = bool(arguments) and arguments[-1].nargs == -1
+    return options, len(arguments), repeated
+
+
+def _table_shape(entry: complete.Command) -> tuple[dict[str, object], int, bool]:
+    options = {opt: "flag" if kind == complete.FLAG else
+               (tuple(kind) if isinstance(kind, tuple) else "value")
+               for opt, kind in entry.options.items()}
+    return options, len(entry.args), bool(entry.args) and entry.args[-1] in complete.REPEATED
+
+
+def test_the_completion_table_matches_the_typer_app():
+    """A command or option added to the app and not to complete.COMMANDS fails here, naming
+    the line to add."""
+    problems = []
+    click = _click_commands()
+    for name, command in click.items():
+        entry = complete.COMMANDS.get(name)
+        groups = [(name, command, entry)] if not isinstance(command, dict) else [
+            (f"{name} {sub}", c, (entry or {}).get(sub)) for sub, c in command.items()]
+        for label, cmd, table_entry in groups:
+            shape = _shape(cmd)
+            if not isinstance(table_entry, complete.Command):
+                problems.append(f"{label}: not in complete.COMMANDS; add a line like "
+                                f"Command(({'RECIPE, ' if shape[1] else ''}), {shape[0]})")
+                continue
+            if _table_shape(table_entry) != shape:
+                problems.append(f"{label}: complete.COMMANDS has {_table_shape(table_entry)}, "
+                                f"the app has {shape}")
+    extra = set(complete.COMMANDS) - set(click)
+    problems += [f"{name}: in complete.COMMANDS but not a command" for name in sorted(extra)]
+    assert not problems, "\n".join(problems)
