@@ -13,6 +13,7 @@ import pytest
 
 from promptlib import paths
 from promptlib.cli.picker import finder_words
+from tests.conftest import recipe_yaml
 from tests.tmux import Tmux, needs_tmux
 
 KUBECTL = ("Name:         checkout-6d8f9b7c4-qx2lp\n"
@@ -103,6 +104,29 @@ def test_piped_stdin_fills_the_stdin_variable(terminal, tmp_path):
     text = out.read_text()
     assert text.startswith("You are a Kubernetes platform engineer.")
     assert "  Reason:     OOMKilled\n" in text
+
+
+@needs_tmux
+def test_a_choice_is_a_menu_and_a_wrong_value_is_refused(terminal, run, tmp_path):
+    source = tmp_path / "r.yaml"
+    source.write_text(recipe_yaml(
+        "pick-one", template="{{ host }} at {{ level }}\n",
+        variables=("variables:\n  host:\n    description: The host\n"
+                   "  level:\n    description: How bad\n    choices: [low, high]\n")))
+    assert run("add", "--file", str(source)).returncode == 0
+    out = tmp_path / "stdout.txt"
+    term = terminal("pick-one", shell_prefix=f"exec >{out};")
+    term.wait_for("local/pick-one")
+    term.type("Enter")
+    term.wait_for("host (The host):")
+    term.type("web-1", "Enter")
+    screen = term.wait_for("level (How bad):")
+    term.wait_for(" high ")  # the menu, open before anything is typed
+    term.type("urgent", "Enter")
+    term.wait_for("choose one of: low, high")
+    term.type("C-u", "high", "Enter")
+    assert term.exit_status() == 0, screen
+    assert out.read_text() == "web-1 at high\n"
 
 
 def test_without_a_terminal_pick_refuses_in_one_line():

@@ -89,6 +89,7 @@ def choose(query: str, find: Callable[[Sequence[str]], list[Hit]],
     """Run the finder; the chosen hit, or None when the user left (Esc, Ctrl-C, Ctrl-D)."""
     from prompt_toolkit.application import Application  # noqa: PLC0415  (pick only)
     from prompt_toolkit.buffer import Buffer  # noqa: PLC0415  (pick only)
+    from prompt_toolkit.data_structures import Point  # noqa: PLC0415  (pick only)
     from prompt_toolkit.input import create_input  # noqa: PLC0415  (pick only)
     from prompt_toolkit.key_binding import KeyBindings  # noqa: PLC0415  (pick only)
     from prompt_toolkit.layout import HSplit, Layout, Window  # noqa: PLC0415  (pick only)
@@ -130,7 +131,9 @@ def choose(query: str, find: Callable[[Sequence[str]], list[Hit]],
 
     body = HSplit([
         Window(BufferControl(buffer, input_processors=[BeforeInput("pick> ")]), height=1),
-        Window(FormattedTextControl(state.lines), height=Dimension(min=3, max=15, weight=1)),
+        # The cursor on the highlighted line makes the window scroll to keep it in view.
+        Window(FormattedTextControl(state.lines, get_cursor_position=lambda: Point(
+            0, state.index)), height=Dimension(min=3, max=15, weight=1)),
         Window(char="─", height=1),
         Window(FormattedTextControl(lambda: preview(state.current) if state.current else ""),
                wrap_lines=True, height=Dimension(min=5, weight=2)),
@@ -219,7 +222,7 @@ def asker(term: Terminal) -> Callable[[Variable], str]:
         valid = Validator.from_callable(
             (lambda text: text in choices) if choices else (lambda text: bool(text.strip())),
             error_message=f"choose one of: {', '.join(choices)}" if choices
-            else "a value is needed")
+            else "a value is needed", move_cursor_to_end=True)
         return session.prompt(
             question(variable) + ": ", default=str(variable.default or ""),
             completer=WordCompleter(choices) if choices else None,
