@@ -215,3 +215,32 @@ def test_the_completion_table_matches_the_typer_app():
     extra = set(complete.COMMANDS) - set(click)
     problems += [f"{name}: in complete.COMMANDS but not a command" for name in sorted(extra)]
     assert not problems, "\n".join(problems)
+
+
+# --- the grammar walk itself, without a shell -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "before", "current"), [
+    ("promptlib render log", ["render"], "log"),
+    ("promptlib render ", ["render"], ""),
+    ("promptlib search tag:inc", ["search"], "tag:inc"),
+    ("promptlib search 'disk full' --tag=in", ["search", "disk full"], "--tag=in"),
+    ('promptlib show "log-t', ["show"], "log-t"),
+])
+def test_the_line_is_split_as_the_shell_splits_it(line, before, current):
+    assert complete.split_command_line([], 0, line)[:2] == (before, current)
+
+
+def test_the_walk_skips_option_values_and_knows_subcommands(library):
+    def offered(*words: str) -> list[str]:
+        return [v for v, _ in complete.complete(words[:-1], words[-1]).values]
+
+    assert offered("render", "-v", "a=1", "--max-chars", "9", "log-t") == ["log-triage"]
+    assert offered("render", "log-triage", "x") == []  # render takes one recipe
+    assert offered("lint", "log-triage", "log-p") == ["log-parsing-script"]  # lint takes many
+    assert offered("team", "usage", "") == ["local", "sre"]
+    assert offered("nosuch", "") == []
+    assert offered("--ver") == ["--version"]
+    assert complete.complete(["report", "--html"], "").files
+    assert [v for v, _ in complete.complete(["render"], "local/log-t").values] == [
+        "local/log-triage"]

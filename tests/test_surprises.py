@@ -4,6 +4,7 @@ input dropped without a word, `--version` unknown — and TAB doing nothing is t
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -205,3 +206,35 @@ def test_promptlib_alone_in_a_script_is_a_usage_error(run):
     assert done.returncode == 2
     assert "pick" not in done.stdout
 
+
+
+# --- the core of it, directly ----------------------------------------------------------------
+
+
+def test_input_waiting_never_waits():
+    import io
+
+    from promptlib.render.reading import input_waiting
+
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb", buffering=0) as stream:
+        assert not input_waiting(stream)  # open, silent: no, at once
+        os.write(write_end, b"  \n")
+        assert not input_waiting(stream)  # blanks are no input
+        os.write(write_end, b"ERROR boom\n")
+        assert input_waiting(stream)
+        os.close(write_end)
+    assert input_waiting(io.BytesIO(b"log line\n"))
+    assert not input_waiting(io.BytesIO(b""))
+
+
+def test_copies_resolve_in_the_core_with_a_note(run, sre):
+    from promptlib.catalog import lookup
+    from promptlib.utils import notes
+
+    assert run("share", "local/log-triage", "--to", "sre").returncode == 0
+    told: list[str] = []
+    with notes.listening(told.append):
+        assert lookup.find("log-triage").id == "local/log-triage"
+    assert told == ["log-triage: using local/log-triage (copies of the same recipe are in "
+                    "sre/log-triage)"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,7 +27,8 @@ def pick(
     from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (pick only)
     from promptlib.index import search  # noqa: PLC0415  (pick only)
 
-    preview = cache(lambda recipe_id: picker.preview(catalog.show(recipe_id)))
+    preview: Callable[[str], str] = cache(lambda recipe_id: picker.preview(
+        catalog.show(recipe_id)))
     with picker.terminal() as term:
         with search.session() as find:
             hit: Hit | None = picker.choose(" ".join(query or []),
@@ -40,11 +42,11 @@ def pick(
             raise typer.Exit(EXIT_LEFT) from None
 
 
-def _safe(preview: object, recipe_id: str) -> str:
+def _safe(preview: Callable[[str], str], recipe_id: str) -> str:
     """The preview, or why there is none: a broken file must not end the finder."""
     from promptlib.errors import PromptlibError  # noqa: PLC0415  (pick only)
 
     try:
-        return preview(recipe_id)  # type: ignore[operator,no-any-return]
+        return preview(recipe_id)
     except PromptlibError as exc:
         return f"{recipe_id}: {exc.message}"
