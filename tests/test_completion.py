@@ -142,6 +142,23 @@ def test_fish_shows_titles_as_descriptions(library):
 
 
 @needs_tmux
+def test_a_real_bash_offers_both_log_recipes_on_tab(library):
+    term = Tmux(["bash", "--norc", "--noprofile"], env={**shell_env(), "PS1": "$ "},
+                cwd=library)
+    try:
+        term.type('eval "$(promptlib completion bash)"', "Enter")
+        term.type("promptlib render log", "Tab")
+        term.wait_for("$ promptlib render log-")  # the common part, filled in
+        term.type("Tab", "Tab")  # readline lists the candidates on the second TAB from here
+        screen = term.wait_for("log-parsing-script  log-triage")
+        assert screen.rstrip().endswith("$ promptlib render log-")
+        term.type("C-u", "promptlib pull s", "Tab")
+        term.wait_for("$ promptlib pull sre ")
+    finally:
+        term.close()
+
+
+@needs_tmux
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed "
                     "(apt-get install zsh)")
 def test_zsh_offers_names_with_titles_on_tab(library):
