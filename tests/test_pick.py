@@ -129,6 +129,33 @@ def test_a_choice_is_a_menu_and_a_wrong_value_is_refused(terminal, run, tmp_path
     assert out.read_text() == "web-1 at high\n"
 
 
+@needs_tmux
+def test_copy_puts_the_prompt_on_the_clipboard_instead(terminal, tmp_path):
+    log = tmp_path / "describe.txt"
+    log.write_text(KUBECTL + "\n")
+    out = tmp_path / "stdout.txt"
+    term = terminal("crashloop", "--copy", shell_prefix=f"exec <{log} >{out};")
+    term.wait_for("kubernetes-crashloop")
+    term.type("Enter")
+    assert term.exit_status() == 0
+    assert "copied " in term.wait_for("characters to the clipboard (OSC 52 terminal escape)")
+    assert out.read_text() == ""
+    assert [r["via"] for r in usage_records()] == ["pick"]
+
+
+@needs_tmux
+def test_ctrl_c_at_a_question_leaves_with_130(terminal, tmp_path):
+    out = tmp_path / "stdout.txt"
+    term = terminal("crashloop", shell_prefix=f"exec >{out};")
+    term.wait_for("kubernetes-crashloop")
+    term.type("Enter")
+    term.wait_for("output (Combined output of")
+    term.type("C-c")
+    assert term.exit_status() == 130
+    assert out.read_text() == ""
+    assert usage_records() == []
+
+
 def test_without_a_terminal_pick_refuses_in_one_line():
     done = subprocess.run([sys.executable, "-m", "promptlib", "pick", "logs"],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
