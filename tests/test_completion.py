@@ -234,6 +234,22 @@ def test_the_completion_table_matches_the_typer_app():
     assert not problems, "\n".join(problems)
 
 
+def test_a_tab_imports_no_framework_no_typing_and_not_the_index_builder(library):
+    """What keeps a TAB under half of grep's time (benchmarks/bench.py measures it)."""
+    code = ("import sys, atexit\n"
+            "atexit.register(lambda: print(sorted(m for m in ('typer', 'yaml', 'git', 'typing', "
+            "'tempfile', 'json', 'promptlib.index.db', 'promptlib.index.fresh', "
+            "'promptlib.cli.fastpath') if m in sys.modules), file=sys.stderr))\n"
+            "sys.argv = ['promptlib', '__complete', 'bash', '2', '', '--', 'promptlib', "
+            "'render', 'log']\n"
+            "from promptlib.cli import main\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert done.stdout == "log-parsing-script\nlog-triage\n"
+
+
 # --- the grammar walk itself, without a shell -----------------------------------------------------
 
 
