@@ -211,6 +211,18 @@ def _table_shape(entry: complete.Command) -> tuple[dict[str, object], int, bool]
     return options, len(entry.args), bool(entry.args) and entry.args[-1] in complete.REPEATED
 
 
+def _suggested_line(label: str, shape: tuple[dict[str, object], int, bool]) -> str:
+    """A line to paste into complete.COMMANDS: TEXT where the kind must be chosen by hand
+    (RECIPE for a recipe name, TEAM, COLLECTION, TAG, FILE…)."""
+    options, count, repeated = shape
+    kinds = {"flag": "FLAG", "value": "TEXT"}
+    spelled = ", ".join(f'"{o}": {kinds.get(k, repr(k)) if isinstance(k, str) else repr(k)}'
+                        for o, k in options.items())
+    args = ", ".join(["TEXT"] * count) + ("," if count == 1 else "")
+    note = "  # the last argument repeats: RECIPES, TEAMS or QUERY" if repeated else ""
+    return f'"{label.rsplit(maxsplit=1)[-1]}": Command(({args}), {{{spelled}}}),{note}'
+
+
 def test_the_completion_table_matches_the_typer_app():
     """A command or option added to the app and not to complete.COMMANDS fails here, naming
     the line to add."""
@@ -223,12 +235,13 @@ def test_the_completion_table_matches_the_typer_app():
         for label, cmd, table_entry in groups:
             shape = _shape(cmd)
             if not isinstance(table_entry, complete.Command):
-                problems.append(f"{label}: not in complete.COMMANDS; add a line like "
-                                f"Command(({'RECIPE, ' if shape[1] else ''}), {shape[0]})")
+                problems.append(f"{label}: not in complete.COMMANDS; add (choosing the kinds):"
+                                f"\n    {_suggested_line(label, shape)}")
                 continue
             if _table_shape(table_entry) != shape:
-                problems.append(f"{label}: complete.COMMANDS has {_table_shape(table_entry)}, "
-                                f"the app has {shape}")
+                problems.append(f"{label}: complete.COMMANDS does not match the app; it "
+                                f"should read (choosing the kinds):\n    "
+                                f"{_suggested_line(label, shape)}")
     extra = set(complete.COMMANDS) - set(click)
     problems += [f"{name}: in complete.COMMANDS but not a command" for name in sorted(extra)]
     assert not problems, "\n".join(problems)
