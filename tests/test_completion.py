@@ -123,6 +123,8 @@ def test_completion_prints_a_script_for_each_shell(cli):
         assert marker in result.output
     result = cli("completion", "tcsh")
     assert result.exit_code == 2
+    # Printed, never installed: Typer's own installer, which edits rc files, stays off.
+    assert cli("--install-completion").exit_code == 2
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed "
