@@ -213,6 +213,15 @@ def _table_shape(entry: complete.Command) -> tuple[dict[str, object], int, bool]
     return options, len(entry.args), bool(entry.args) and entry.args[-1] in complete.REPEATED
 
 
+def _same_shape(table: tuple[dict[str, object], int, bool],
+                click: tuple[dict[str, object], int, bool]) -> bool:
+    """Equal — except that the table may name the choices of an option Click takes as plain
+    text (`import --on-conflict`)."""
+    options = {o: "value" if isinstance(k, tuple) and click[0].get(o) == "value" else k
+               for o, k in table[0].items()}
+    return (options, *table[1:]) == click
+
+
 def _suggested_line(label: str, shape: tuple[dict[str, object], int, bool]) -> str:
     """A line to paste into complete.COMMANDS: TEXT where the kind must be chosen by hand
     (RECIPE for a recipe name, TEAM, COLLECTION, TAG, FILE…)."""
@@ -221,8 +230,14 @@ def _suggested_line(label: str, shape: tuple[dict[str, object], int, bool]) -> s
     spelled = ", ".join(f'"{o}": {kinds.get(k, repr(k)) if isinstance(k, str) else repr(k)}'
                         for o, k in options.items())
     args = ", ".join(["TEXT"] * count) + ("," if count == 1 else "")
-    note = "  # the last argument repeats: RECIPES, TEAMS or QUERY" if repeated else ""
+    note = "  # the last argument repeats: RECIPES, TEAMS, QUERY or FILES" if repeated else ""
     return f'"{label.rsplit(maxsplit=1)[-1]}": Command(({args}), {{{spelled}}}),{note}'
+
+
+def test_the_formats_are_the_catalog_s():
+    from promptlib.catalog import formats
+
+    assert complete.FORMATS == formats.NAMES
 
 
 def test_the_completion_table_matches_the_typer_app():
@@ -240,7 +255,7 @@ def test_the_completion_table_matches_the_typer_app():
                 problems.append(f"{label}: not in complete.COMMANDS; add (choosing the kinds):"
                                 f"\n    {_suggested_line(label, shape)}")
                 continue
-            if _table_shape(table_entry) != shape:
+            if not _same_shape(_table_shape(table_entry), shape):
                 problems.append(f"{label}: complete.COMMANDS does not match the app; it "
                                 f"should read (choosing the kinds):\n    "
                                 f"{_suggested_line(label, shape)}")

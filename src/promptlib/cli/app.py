@@ -21,6 +21,7 @@ from promptlib.cli import (
     search_cmd,
     sync_cmd,
     teams,
+    transfer_cmd,
 )
 from promptlib.cli.group import new_app
 
@@ -62,6 +63,9 @@ app.command(rich_help_panel=EVERYDAY)(recipes.history)
 app.command(rich_help_panel=EVERYDAY)(recipes.lint)
 app.command(rich_help_panel=EVERYDAY)(recipes.init)
 app.command(rich_help_panel=EVERYDAY)(completion_cmd.completion)
+# Other tools' prompt files in and out.
+app.command("import", rich_help_panel=EVERYDAY)(transfer_cmd.import_cmd)
+app.command("export", rich_help_panel=EVERYDAY)(transfer_cmd.export_cmd)
 
 # Sharing with teams.
 team_app = new_app("Team collections: git clones of a team's shared recipe repository.")

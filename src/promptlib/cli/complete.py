@@ -24,10 +24,12 @@ TEAMS = "teams"
 COLLECTION = "collection"  # any collection: --team, --to, team usage
 QUERY = "query"  # search words: completes tag:… and team:…
 FILE = "file"  # the shell's own file-name completion
+FILES = "files"  # several file names (import)
 TEXT = "text"  # free text: nothing to offer
 FLAG = ""  # an option without a value
 SHELLS = ("bash", "zsh", "fish")
-REPEATED = (RECIPES, TEAMS, QUERY)
+REPEATED = (RECIPES, TEAMS, QUERY, FILES)
+FORMATS = ("fabric", "llm", "prompty", "github", "dotprompt")  # import and export
 Kind = str | tuple[str, ...]  # one of the names above, or the choices of a Click Choice
 
 # Exit status of `promptlib __complete` that asks the script for the shell's file completion.
@@ -36,7 +38,7 @@ FILES_STATUS = 7
 
 class Command:
     """One command: what its positional arguments are (the last one repeats when it is
-    RECIPES, TEAMS or QUERY) and each option with what its value is. (Plain classes here, not
+    RECIPES, TEAMS, QUERY or FILES) and each option with what its value is. (Plain classes here, not
     NamedTuple: importing `typing` would cost a TAB a sixth of its time.)"""
 
     __slots__ = ("args", "options")
@@ -81,6 +83,10 @@ COMMANDS: dict[str, Command | dict[str, Command]] = {
     "report": Command((), {"--since": TEXT, "--until": TEXT, "--by": ("week", "month"),
                            **TEAM_OPTION, **JSON, "--html": FILE}),
     "completion": Command((SHELLS,), {}),
+    "import": Command((FORMATS, FILES), {"--to": COLLECTION, **TAGS, "--dry-run": FLAG, **JSON,
+                                         "--on-conflict": ("skip", "rename", "replace")}),
+    "export": Command((FORMATS, RECIPES), {"--out": FILE, "-o": FILE, "--all": FLAG, **TAGS,
+                                           **JSON}),
 }
 HELP: dict[str, Kind] = {"--help": FLAG, "-h": FLAG}
 ROOT_OPTIONS: dict[str, Kind] = {**HELP, "--version": FLAG, "--json": FLAG}
@@ -244,7 +250,7 @@ def _values(kind: Kind, current: str) -> Answer:
     """The values of one kind that start with `current`."""
     if isinstance(kind, tuple):
         return Answer([(choice, "") for choice in kind if choice.startswith(current)])
-    if kind == FILE:
+    if kind in (FILE, FILES):
         return Answer([], files=True)
     source = _SOURCES.get(kind)
     return source(current) if source is not None else Answer([])

@@ -93,6 +93,20 @@ def init_home(*, empty: bool) -> Collection:
     return Collection(config.LOCAL_COLLECTION, local)
 
 
+def create_collection(name: str) -> Collection:
+    """A new, empty collection of your own (a git repository with no remote): `import --to`
+    a name that is not a collection yet."""
+    from promptlib.gitops.lock import locked  # noqa: PLC0415  (only this path loads it)
+
+    check_name(name, "collection name")
+    ensure_home()
+    path = config.collection_dir(name)
+    with locked(name):
+        if not (path / ".git").is_dir():
+            _create_collection(path, seed=False)
+    return Collection(name, path)
+
+
 def _create_collection(path: Path, *, seed: bool) -> None:
     from promptlib.gitops import run as gitops  # noqa: PLC0415  (start-up: only this path loads it)
 

@@ -29,6 +29,35 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def write_atomic_many(files: list[tuple[Path, bytes]]) -> None:
+    """`write_atomic` for a batch (an import of hundreds of files): every file goes to a temp
+    file beside it, one `sync` makes them all durable (instead of an fsync per file, ~8 ms
+    each), then each is renamed into place and each folder fsynced once."""
+    import tempfile  # noqa: PLC0415  (~5 ms: readers such as a shell TAB never write)
+
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append((Path(name), path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        os.sync()
+        for tmp, path in temps:
+            tmp.replace(path)
+    except BaseException:
+        for tmp, _path in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    for folder in dict.fromkeys(path.parent for _tmp, path in temps):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
 def open_nofollow(path: Path | str) -> int:
     """A read-only descriptor for `path`; a symlink in the last component is refused (ELOOP)."""
     return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
