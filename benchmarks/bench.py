@@ -9,7 +9,8 @@ ratio to that grep's median. Exits 1 if any figure is over its budget.
 
 Rows: `--help`; `search logs` with the index fresh; the first `search logs` after `add` of one
 recipe, and after a `git pull` that brings in one recipe; `render log-triage` with 1 MB piped in
-(redaction on); and a full index build (`search logs` with no index at all).
+(redaction on); a full index build (`search logs` with no index at all); and a shell TAB after
+`promptlib render log` — the call the bash script from `promptlib completion bash` makes.
 
 The environment is cleaned of PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED: an installed promptlib
 runs from byte-code, and a warm-up run of each command writes it. Nothing outside the temporary
@@ -239,6 +240,9 @@ def main() -> int:
         bench.call("search", "logs")  # the index is fresh for render's lookup
         rows.append(bench.measure("render log-triage, 1 MB piped in", bench.promptlib(
             "render", "log-triage"), stdin=log_input(), ratio_budget=2.5))
+        rows.append(bench.measure("TAB: promptlib render log<TAB>", bench.promptlib(
+            "__complete", "bash", "2", "promptlib render log", "--", "promptlib", "render",
+            "log"), ratio_budget=0.5))
         failed = [r.label for r in rows if not r.ok]
         print(f"\npeak RSS budget: {RSS_BUDGET_MB} MB for every row. "
               + ("All within budget." if not failed else f"Over budget: {', '.join(failed)}."))

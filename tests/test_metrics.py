@@ -181,10 +181,10 @@ def test_render_appends_one_line_without_values(cli: Cli, disk_full: str) -> Non
     assert len(lines) == 1
     entry = json.loads(lines[0])
     # `blob`: which version was rendered (issue 15), the git id of the recipe's bytes.
-    assert set(entry) == {"time", "id", "collection", "person", "blob"}
+    assert set(entry) == {"time", "id", "collection", "person", "via", "blob"}
     assert len(entry["blob"]) == 40
-    assert (entry["id"], entry["collection"], entry["person"]) == (
-        "local/disk-full", "local", "author@example.test")
+    assert (entry["id"], entry["collection"], entry["person"], entry["via"]) == (
+        "local/disk-full", "local", "author@example.test", "cli")
     assert datetime.fromisoformat(entry["time"]).tzinfo is not None
     assert "db-secret-host-7" not in config.usage_log().read_text()
 
@@ -206,7 +206,7 @@ def test_person_is_null_without_git_author_email(monkeypatch: pytest.MonkeyPatch
     assert usage_log.append("local/x", "local", at="2024-05-01T10:00:00+00:00")
     assert json.loads(config.usage_log().read_text()) == {
         "time": "2024-05-01T10:00:00+00:00", "id": "local/x", "collection": "local",
-        "person": None}
+        "person": None, "via": "cli"}
 
 
 def test_an_unwritable_log_never_fails_the_caller(tmp_path: Path,

@@ -33,6 +33,8 @@ ROSTER_FILE = ".promptlib/team.yaml"
 MAX_RECIPE_BYTES = 256 * 1024
 # A collection's own additions to the synonym table of search, committed with its recipes.
 COLLECTION_SYNONYMS = ".promptlib/synonyms.yaml"
+# The controlling terminal: `pick` reads keys and draws there when stdin or stderr is redirected.
+TTY = "/dev/tty"
 
 
 def home() -> Path:

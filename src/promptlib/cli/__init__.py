@@ -12,6 +12,11 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["__complete"]:
+        # A TAB (completion_scripts.py): before anything else is imported, since it has ~20 ms.
+        from promptlib.cli import complete  # noqa: PLC0415  (start-up: only this path loads it)
+
+        sys.exit(complete.main(sys.argv[2:]))
     from promptlib.cli.fastpath import fast_command, guarded  # noqa: PLC0415  (start-up: only this path loads it)
 
     command = fast_command(sys.argv[1:])

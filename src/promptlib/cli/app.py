@@ -1,14 +1,21 @@
 """The Typer app: every command, registered here, top-down, in the order `--help` lists them.
 
 Each command is a thin function in a module by concern (`recipes`, `search_cmd`, `render_cmd`,
-`teams`, `sync_cmd`, `metrics_cmd`); none of them knows this app. A new command is a function in
+`pick_cmd`, `completion_cmd`, `teams`, `sync_cmd`, `metrics_cmd`); none of them knows this app.
+The root callback only answers `--version`. A new command is a function in
 one of those modules (or a new one) and a line here.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from promptlib.cli import (
+    completion_cmd,
     metrics_cmd,
+    pick_cmd,
     recipes,
     redact_cmd,
     render_cmd,
@@ -25,27 +32,47 @@ app = new_app(
     "log, and share them between teams through git.",
 )
 
-# Finding and using recipes.
-app.command()(search_cmd.search)
-app.command()(render_cmd.render)
-app.command()(redact_cmd.redact)
-app.command()(recipes.show)
-app.command("list")(recipes.list_cmd)
-app.command()(recipes.tags)
-# Writing them.
-app.command()(recipes.add)
-app.command("edit")(recipes.edit_cmd)
-app.command()(recipes.remove)
-app.command()(recipes.history)
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")
+                       ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --version: version, Python, git "
+                                          "and platform as JSON, for bug reports.")] = False,
+) -> None:
+    if version:
+        from promptlib.cli.about import print_version  # noqa: PLC0415  (only --version)
+
+        print_version(as_json=as_json)
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        raise typer.BadParameter("--json on its own is only for --version", param_hint="--json")
+
+
+# Every day: finding and using recipes, writing them. `--help` lists the sections in this order.
+EVERYDAY, SHARING, MEASURING = "Every day", "Sharing with teams", "Measuring adoption"
+app.command(rich_help_panel=EVERYDAY)(search_cmd.search)
+app.command(rich_help_panel=EVERYDAY)(render_cmd.render)
+app.command(rich_help_panel=EVERYDAY)(redact_cmd.redact)
+app.command(rich_help_panel=EVERYDAY)(pick_cmd.pick)
+app.command(rich_help_panel=EVERYDAY)(recipes.add)
+app.command(rich_help_panel=EVERYDAY)(recipes.show)
+app.command("list", rich_help_panel=EVERYDAY)(recipes.list_cmd)
+app.command(rich_help_panel=EVERYDAY)(recipes.tags)
+app.command("edit", rich_help_panel=EVERYDAY)(recipes.edit_cmd)
+app.command(rich_help_panel=EVERYDAY)(recipes.remove)
+app.command(rich_help_panel=EVERYDAY)(recipes.history)
 # Versions: compare, roll back, label.
-app.command()(versions_cmd.diff)
-app.command()(versions_cmd.restore)
-app.command()(versions_cmd.tag)
-app.command()(recipes.lint)
-app.command()(recipes.init)
+app.command(rich_help_panel=EVERYDAY)(versions_cmd.diff)
+app.command(rich_help_panel=EVERYDAY)(versions_cmd.restore)
+app.command(rich_help_panel=EVERYDAY)(versions_cmd.tag)
+app.command(rich_help_panel=EVERYDAY)(recipes.lint)
+app.command(rich_help_panel=EVERYDAY)(recipes.init)
+app.command(rich_help_panel=EVERYDAY)(completion_cmd.completion)
 # Other tools' prompt files in and out.
-app.command("import")(transfer_cmd.import_cmd)
-app.command("export")(transfer_cmd.export_cmd)
+app.command("import", rich_help_panel=EVERYDAY)(transfer_cmd.import_cmd)
+app.command("export", rich_help_panel=EVERYDAY)(transfer_cmd.export_cmd)
 
 # Sharing with teams.
 team_app = new_app("Team collections: git clones of a team's shared recipe repository.")
@@ -55,12 +82,12 @@ team_app.command("add", context_settings={"ignore_unknown_options": True})(teams
 team_app.command("list")(teams.team_list)
 team_app.command("remove")(teams.team_remove)
 team_app.command("usage")(metrics_cmd.team_usage)
-app.add_typer(team_app, name="team")
-app.command()(sync_cmd.pull)
-app.command()(sync_cmd.push)
-app.command()(sync_cmd.share)
-app.command()(sync_cmd.resolve)
+app.add_typer(team_app, name="team", rich_help_panel=SHARING)
+app.command(rich_help_panel=SHARING)(sync_cmd.pull)
+app.command(rich_help_panel=SHARING)(sync_cmd.push)
+app.command(rich_help_panel=SHARING)(sync_cmd.share)
+app.command(rich_help_panel=SHARING)(sync_cmd.resolve)
 
 # Measuring adoption.
-app.command()(metrics_cmd.win)
-app.command()(metrics_cmd.report)
+app.command(rich_help_panel=MEASURING)(metrics_cmd.win)
+app.command(rich_help_panel=MEASURING)(metrics_cmd.report)

@@ -45,6 +45,11 @@ def color_enabled(stream: IO[str]) -> bool:
     return not config.no_color() and stream.isatty()
 
 
+def interactive() -> bool:
+    """A person at a terminal: stdin and stdout both on one."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def style(text: str, *names: str, stream: IO[str] | None = None) -> str:
     if not color_enabled(stream or sys.stdout) or not names:
         return text

@@ -88,9 +88,11 @@ def guarded(command: Callable[[], None]) -> int:
     """The error boundary of the fast path, as PromptlibGroup.invoke is for the Typer app."""
     from promptlib.cli import console  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.errors import PromptlibError  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.utils import notes  # noqa: PLC0415  (start-up: only this path loads it)
 
     try:
-        command()
+        with notes.listening(console.info):
+            command()
     except PromptlibError as exc:
         console.error(exc.message, exc.hint)
         return exc.exit_code

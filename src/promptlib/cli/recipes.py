@@ -158,14 +158,15 @@ def show(name: Annotated[str, typer.Argument(help="Recipe name or collection/nam
         console.out("")
         console.out(console.style("variables:", "bold"))
         for v in r.variables:
-            console.out(f"  {v.name}{_variable_notes(v)}" + (f" — {v.description}"
+            console.out(f"  {v.name}{variable_notes(v)}" + (f" — {v.description}"
                                                             if v.description else ""))
     console.out("")
     console.out(console.style("template:", "bold"))
     console.out(r.template.rstrip("\n"))
 
 
-def _variable_notes(v: Variable) -> str:
+def variable_notes(v: Variable) -> str:
+    """` (required; stdin)`: what `show` (and pick's preview) says about a variable."""
     notes = []
     if v.required and v.default is None:
         notes.append("required")

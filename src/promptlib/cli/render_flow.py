@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING
 from promptlib.cli import console
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from promptlib.gitops.versions import Version
-    from promptlib.recipe.model import Recipe, Variable
+    from promptlib.recipe.model import Variable
     from promptlib.render import fill as core
+
+    Asker = Callable[[Variable], str]  # asks for one missing value, returns the answer
 
 _FLAGS = {"--copy": "copy", "-c": "copy", "--print": "also_print", "--no-redact": "no_redact",
           "--redact-pii": "redact_pii", "--no-input": "no_input", "--json": "as_json"}
@@ -66,8 +70,11 @@ def parse_render_args(args: Sequence[str]) -> RenderArgs | None:
                       **flags)
 
 
-def run_render(args: RenderArgs) -> None:
-    """Find the recipe, gather values (asking on a terminal), render, print or copy, log usage."""
+def run_render(args: RenderArgs, *, ask: Asker | None = None, via: str = "cli") -> None:
+    """Find the recipe, gather values (asking on a terminal), render, print or copy, log usage.
+
+    `ask` asks for one missing value (default: a line on this terminal, when stdin is one);
+    `pick` passes its own, and `via` says in the usage log which way the render came."""
     from promptlib import settings  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
@@ -78,8 +85,11 @@ def run_render(args: RenderArgs) -> None:
         console.info(version_note(shown.item.id, shown.version))
     inputs = core.gather(recipe, args.variables, stdin=sys.stdin.buffer,
                          stdin_is_tty=sys.stdin.isatty(), max_chars=args.max_chars)
-    if not args.no_input and sys.stdin.isatty():
-        _ask_missing(recipe, inputs)
+    if ask is None and sys.stdin.isatty():
+        ask = _ask
+    if not args.no_input and ask is not None:
+        for variable in core.missing(recipe, inputs):
+            inputs.set(variable.name, ask(variable), "prompt")
     user = settings.load()
     allow = None
     if not args.no_redact:
@@ -99,7 +109,7 @@ def run_render(args: RenderArgs) -> None:
         console.raw(result.text)
     from promptlib.metrics import usage_log  # noqa: PLC0415  (start-up: only this path loads it)
 
-    usage_log.append(item.id, item.file.collection,  # the usage log: never the values
+    usage_log.append(item.id, item.file.collection, via=via,  # the usage log: never the values
                      commit=shown.version.commit if shown.version else None, blob=shown.blob)
 
 
@@ -121,15 +131,13 @@ def _copy(text: str, *, also_print: bool) -> None:
         console.raw(text)
 
 
-def _ask_missing(recipe: Recipe, inputs: core.Inputs) -> None:
-    from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
-
-    for variable in core.missing(recipe, inputs):
-        inputs.set(variable.name, _ask(variable), "prompt")
+def question(variable: Variable) -> str:
+    """How a missing value is asked for: its name, and its description when it has one."""
+    return variable.name + (f" ({variable.description})" if variable.description else "")
 
 
 def _ask(variable: Variable) -> str:
-    label = variable.name + (f" ({variable.description})" if variable.description else "")
+    label = question(variable)
     if variable.choices:
         label += f" [{'/'.join(variable.choices)}]"
     while True:

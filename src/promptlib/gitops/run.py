@@ -212,6 +212,15 @@ def try_run(path: Path, *args: str) -> str | None:
     return out
 
 
+def git_version() -> str | None:
+    """The installed git's version (`2.39.5`), for bug reports; None when there is no git."""
+    try:
+        out: str = _execute(Path.cwd(), ["--version"])
+    except (PromptlibError, OSError):
+        return None
+    return out.removeprefix("git version ").strip() or None
+
+
 def spawn(path: Path, args: Sequence[str], env: Mapping[str, str] | None = None,
           istream: BinaryIO | None = None) -> Any:
     """Start one hardened git process without waiting for it: GitPython's AutoInterrupt handle

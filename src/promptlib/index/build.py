@@ -30,12 +30,12 @@ from promptlib.index.fresh import (
     Plan,
     Progress,
     Sig,
-    dir_path,
     file_sig,
     racy_guard,
     sig_at,
     unpack,
 )
+from promptlib.index.stamps import dir_path
 from promptlib.index.terms import index_text
 
 if TYPE_CHECKING:

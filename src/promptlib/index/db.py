@@ -31,15 +31,13 @@ from promptlib.index.fresh import (
     Plan,
     Progress,
     changed,
-    dir_sig,
     disk_collections,
     plan,
 )
+from promptlib.index.stamps import SCHEMA_VERSION, dir_sig
 
 if TYPE_CHECKING:
     from promptlib.store.collections import Collection, RecipeFile
-
-SCHEMA_VERSION = 2  # 2: compound words split and joined (terms.index_text)
 
 # name > tags = title > description > variables > template (DESIGN §6 and issue #4).
 WEIGHTS = (10.0, 6.0, 6.0, 3.0, 2.0, 1.0)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 from array import array
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -37,7 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from promptlib import paths as config
-from promptlib.utils.files import open_nofollow
+from promptlib.index.stamps import (
+    dir_path,
+    dir_sig,
+    read_head,
+    read_small,
+    valid_name,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -48,7 +53,6 @@ Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
 SWEEP_FILES = 12_000  # recipe files lstat()ed per search (~12-25 ms); see the docstring
 RACY_NS = 20_000_000  # two clock ticks at HZ=100: a stat this young may hide a later write
 
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 Sig = tuple[int, int, int, int]  # a file's (mtime_ns, ctime_ns, size, inode)
 UNKNOWN: Sig = (0, 0, 0, 0)  # a racy stat: check the file again next time
@@ -119,7 +123,7 @@ def _window(live: list[Dir]) -> list[Dir]:
     if sum(d.nfiles for d in live) <= SWEEP_FILES:
         return live
     cursor_file = config.index_cursor_file()
-    start = _read_small(str(cursor_file))
+    start = read_small(str(cursor_file))
     first = int(start) if start.isdigit() else 0
     ordered = [d for d in live if d.id >= first] + [d for d in live if d.id < first]
     window, budget = [], SWEEP_FILES
@@ -164,17 +168,6 @@ def sig_at(stats: array[int], i: int) -> Sig:
     return stats[4 * i], stats[4 * i + 1], stats[4 * i + 2], stats[4 * i + 3]
 
 
-def dir_sig(root: Path, reldir: str) -> tuple[int, int] | None:
-    try:
-        st = os.lstat(dir_path(root, reldir))
-    except OSError:
-        return None
-    if not stat.S_ISDIR(st.st_mode):
-        return None
-    # Raw, never guarded: a folder stored as racy (0, 0) must never look unchanged.
-    return st.st_mtime_ns, st.st_ino
-
-
 def racy_guard(mtime_ns: int, ino: int, now: int) -> tuple[int, int]:
     return (0, 0) if mtime_ns >= now - RACY_NS else (mtime_ns, ino)
 
@@ -205,10 +198,6 @@ def file_sigs(root: Path, reldir: str, names: str) -> bytes | None:
     return sigs.tobytes()
 
 
-def dir_path(root: Path, reldir: str) -> str:
-    return f"{root}/{reldir}" if reldir else str(root)
-
-
 # --- collections on disk --------------------------------------------------------------------------
 
 
@@ -227,46 +216,3 @@ def disk_collections() -> dict[str, Path]:
                 and (Path(entry.path) / ".git").is_dir()):
             found[entry.name] = Path(entry.path)
     return found
-
-
-def valid_name(name: str) -> bool:
-    """`recipe.is_valid_name` without importing the recipe loader or compiling its regex, neither
-    of which a search needs (a property test checks the two agree)."""
-    return (0 < len(name) <= 64 and name[0] != "-" and name[-1] != "-"
-            and _NAME_CHARS.issuperset(name))
-
-
-# --- reading HEAD without git ---------------------------------------------------------------------
-
-
-def read_head(repo: Path) -> str:
-    """The commit HEAD points at, from `.git/HEAD` and the loose or packed ref; '' if unborn."""
-    git_dir = f"{repo}/.git"
-    head = _read_small(f"{git_dir}/HEAD")
-    if not head.startswith("ref: "):
-        return head  # detached: the sha itself
-    ref = head[5:]
-    if not ref.startswith("refs/") or ".." in ref.split("/"):
-        return ""
-    loose = _read_small(f"{git_dir}/{ref}")
-    if loose:
-        return loose
-    packed = _read_small(f"{git_dir}/packed-refs", limit=1 << 24)
-    for line in packed.splitlines():
-        sha, _, name = line.partition(" ")
-        if name == ref:
-            return sha
-    return ""
-
-
-def _read_small(path: str, limit: int = 4096) -> str:
-    try:
-        fd = open_nofollow(path)
-    except OSError:
-        return ""
-    try:
-        return os.read(fd, limit).decode("utf-8", "replace").strip()
-    except OSError:
-        return ""
-    finally:
-        os.close(fd)

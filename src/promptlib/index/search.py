@@ -11,8 +11,9 @@ the query as typed.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from promptlib.errors import NotFoundError, RecipeError
@@ -162,12 +163,39 @@ def search(query: Sequence[str], *, tags: Iterable[str] = (), teams: Iterable[st
     """The best `limit` recipes for `query`. `uses` maps `collection/name` to the recipe's
     recent renders (the caller counts them; see metrics/popularity.py); `explain` adds which
     words each hit matched in which field."""
-    parsed = parse_query(query)
-    # Tags are lowercase slugs by rule, so a filter in any case means the same tag.
-    parsed = Query(parsed.terms, [t.lower() for t in [*tags, *parsed.tags]],
-                   [*teams, *parsed.teams])
+    parsed = _full_query(query, tags, teams)
     return _with_index(lambda idx: _Search(idx, parsed, limit, uses or {}, explain).run(),
                        progress)
+
+
+def _full_query(query: Sequence[str], tags: Iterable[str], teams: Iterable[str]) -> Query:
+    parsed = parse_query(query)
+    # Tags are lowercase slugs by rule, so a filter in any case means the same tag.
+    return Query(parsed.terms, [t.lower() for t in [*tags, *parsed.tags]],
+                 [*teams, *parsed.teams])
+
+
+Searcher = Callable[[Sequence[str], int], list[Hit]]
+
+
+@contextlib.contextmanager
+def session(progress: Progress | None = None,
+            uses: Mapping[str, int] | None = None) -> Iterator[Searcher]:
+    """Many searches on one index, brought up to date once: `pick` asks one per keystroke, and
+    checking the disk for each would cost it the sweep every time. Yields `find(words, limit)`,
+    ranked as `search` ranks; an unknown `team:` finds nothing rather than failing mid-typing."""
+    idx = index.fresh(progress)
+
+    def find(words: Sequence[str], limit: int) -> list[Hit]:
+        try:
+            return _Search(idx, _full_query(words, (), ()), limit, uses or {}, False).run().hits
+        except NotFoundError:
+            return []
+
+    try:
+        yield find
+    finally:
+        idx.close()
 
 
 class _Outcome(NamedTuple):

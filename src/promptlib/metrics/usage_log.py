@@ -1,8 +1,10 @@
 """The local usage log: one JSON line per successful render, appended on the render hot path.
 
 Stdlib only (no git, no YAML, no dataclasses): `render` pays well under a millisecond for it.
-Each line is `{"time", "id", "collection", "person"}`, optionally with `commit` and `blob` (the
-version rendered) — never a variable value. `person` is
+Each line is `{"time", "id", "collection", "person", "via"}`, optionally with `commit` and
+`blob` (the version rendered) — never a variable value. `via` is how the render came: "cli"
+(render), "pick" (the finder) or "mcp"; lines written before it existed lack it, and readers
+take that as "cli". `person` is
 `GIT_AUTHOR_EMAIL` when set, else null, meaning "the owner of this log" (finding the git identity
 would cost a git process per render). One `write` on an `O_APPEND` descriptor per line, so
 concurrent renders never interleave or lose lines.
@@ -27,7 +29,7 @@ def timestamp(seconds: float | None = None) -> str:
 
 
 def append(recipe_id: str, collection: str, *, at: str | None = None, commit: str | None = None,
-           blob: str | None = None) -> bool:
+           blob: str | None = None, via: str = "cli") -> bool:
     """Append one render to the log. Never raises for I/O: a full disk must not fail a render.
 
     `at` (an ISO time) is for tests and imports; by default, now. `commit` is the version
@@ -37,7 +39,8 @@ def append(recipe_id: str, collection: str, *, at: str | None = None, commit: st
     """
     entry: dict[str, str | None] = {"time": at or timestamp(), "id": recipe_id,
                                     "collection": collection,
-                                    "person": config.git_identity().get("GIT_AUTHOR_EMAIL")}
+                                    "person": config.git_identity().get("GIT_AUTHOR_EMAIL"),
+                                    "via": via}
     for key, value in (("commit", commit), ("blob", blob)):
         if value:
             entry[key] = value

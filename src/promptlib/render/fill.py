@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from promptlib.errors import InvalidError, UsageError
 from promptlib.recipe.model import Recipe, Value, Variable
-from promptlib.render.reading import MAX_READ_BYTES, has_content, read_bounded
+from promptlib.render.reading import MAX_READ_BYTES, has_content, input_waiting, read_bounded
 from promptlib.utils.text import CONTROL_CHARS
 
 if TYPE_CHECKING:
@@ -80,8 +80,10 @@ def gather(recipe: Recipe, assignments: Sequence[str], *, stdin: BinaryIO, stdin
 
     Piped stdin fills the variable marked `stdin: true`, else the only required variable still
     unset; an empty pipe is no value. Stdin is only read when some variable could take it, so a
-    fully specified render never waits on an inherited pipe. Files and stdin are read with
-    bounded memory: the variable's `max_chars`, else `max_chars`, else the default bound.
+    fully specified render never waits on an inherited pipe — but input already waiting there
+    that no variable takes is refused (InvalidError), never silently dropped. Files and stdin
+    are read with bounded memory: the variable's `max_chars`, else `max_chars`, else the
+    default bound.
     """
     inputs = Inputs()
     stdin_used = False
@@ -98,7 +100,11 @@ def gather(recipe: Recipe, assignments: Sequence[str], *, stdin: BinaryIO, stdin
                 _read_into(inputs, variable, handle, "file", max_chars)
         else:
             inputs.set(a.name, a.payload, "flag")
-    if stdin_used or stdin_is_tty or not _stdin_candidates(recipe, inputs):
+    if stdin_used or stdin_is_tty:
+        return inputs
+    if not _stdin_candidates(recipe, inputs):
+        if input_waiting(stdin):
+            raise _unused_stdin(recipe)
         return inputs
     start = has_content(stdin)
     if start is not None:
@@ -126,10 +132,27 @@ def _open_file(name: str, path: str) -> BinaryIO:
 
 
 def _stdin_candidates(recipe: Recipe, inputs: Inputs) -> list[Variable]:
+    """The variables piped input could fill: the one marked `stdin: true` (unless -v set it),
+    else the required ones still unset."""
     marked = recipe.stdin_variable
     if marked is not None:
-        return [marked]
+        return [marked] if marked.name not in inputs.values else []
     return [v for v in recipe.variables if v.required and v.name not in inputs.values]
+
+
+def _unused_stdin(recipe: Recipe) -> InvalidError:
+    """Input is waiting on stdin and no variable takes it: refused rather than dropped."""
+    marked = recipe.stdin_variable
+    if marked is not None:
+        return InvalidError(f"stdin was piped in, but {marked.name!r} (the variable that takes "
+                            "stdin) is already set with -v",
+                            hint=f"drop `-v {marked.name}=…` to use the piped input, or "
+                                 "redirect stdin from /dev/null")
+    names = ", ".join(v.name for v in recipe.variables) or "none"
+    return InvalidError(f"stdin holds input, but no variable of {recipe.name} takes it (none "
+                        "is marked stdin, and every required one is set)",
+                        hint=f"to use it, pass `-v NAME=-` for one of: {names}; to leave it "
+                             "out, redirect stdin from /dev/null")
 
 
 def _declared(recipe: Recipe, name: str) -> Variable:
@@ -143,10 +166,7 @@ def _declared(recipe: Recipe, name: str) -> Variable:
 def _stdin_target(recipe: Recipe, inputs: Inputs) -> Variable:
     marked = recipe.stdin_variable
     if marked is not None:
-        if marked.name in inputs.values:
-            raise InvalidError(f"stdin was piped in, but {marked.name!r} (the variable that takes "
-                             "stdin) is already set with -v")
-        return marked
+        return marked  # unset: `_stdin_candidates` leaves out a marked variable -v set
     unset = _stdin_candidates(recipe, inputs)
     if len(unset) == 1:
         return unset[0]

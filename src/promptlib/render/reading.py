@@ -10,6 +10,9 @@ that straddles it whole (render/fill.py: redact first, then truncate).
 from __future__ import annotations
 
 import codecs
+import os
+import select
+import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -18,6 +21,49 @@ CHUNK_BYTES = 1 << 20
 MAX_READ_BYTES = 256 << 20
 # Characters kept beyond the bound at each cut: a PEM private key is ~3 KB, a JWT rarely 8 KB.
 MARGIN_CHARS = 65_536
+
+
+def input_waiting(stream: BinaryIO) -> bool:
+    """Whether non-blank input is already waiting on `stream`, found without ever waiting: a
+    pipe or socket with bytes ready this instant (polled with a zero timeout), or a regular file
+    with bytes left in it. A pipe nobody has written to (yet), /dev/null or a terminal: no.
+
+    Used when no variable can take stdin: the input would otherwise be dropped without a word,
+    and an open pipe that never closes must not hang the render either. Blank bytes read from a
+    pipe while looking are consumed: nothing was going to read them.
+    """
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError):
+        return _buffered_waiting(stream)
+    if stat.S_ISREG(mode):
+        position = os.lseek(fd, 0, os.SEEK_CUR)
+        start = os.pread(fd, CHUNK_BYTES, position)
+        return bool(start.strip()) or len(start) == CHUNK_BYTES
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    read = 0
+    while read < CHUNK_BYTES and poller.poll(0):
+        chunk = os.read(fd, CHUNK_BYTES)  # ready: returns at once, with what is there
+        if not chunk:
+            return False  # the writer closed it, empty
+        if chunk.strip():
+            return True
+        read += len(chunk)
+    return False
+
+
+def _buffered_waiting(stream: BinaryIO) -> bool:
+    """An in-memory stream (a test's, an embedding program's): what is left in it."""
+    if not stream.seekable():
+        return False
+    position = stream.tell()
+    start = stream.read(CHUNK_BYTES)
+    stream.seek(position)
+    return bool(start.strip())
 
 
 def has_content(stream: BinaryIO) -> bytes | None:

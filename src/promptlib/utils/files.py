@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, rename: readers see the old or the new, never half."""
+    import tempfile  # noqa: PLC0415  (~5 ms: readers such as a shell TAB never write)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -32,6 +33,8 @@ def write_atomic_many(files: list[tuple[Path, bytes]]) -> None:
     """`write_atomic` for a batch (an import of hundreds of files): every file goes to a temp
     file beside it, one `sync` makes them all durable (instead of an fsync per file, ~8 ms
     each), then each is renamed into place and each folder fsynced once."""
+    import tempfile  # noqa: PLC0415  (~5 ms: readers such as a shell TAB never write)
+
     temps: list[tuple[Path, Path]] = []
     try:
         for path, data in files:
