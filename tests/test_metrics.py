@@ -179,9 +179,9 @@ def test_render_appends_one_line_without_values(cli: Cli, disk_full: str) -> Non
     lines = config.usage_log().read_text().splitlines()
     assert len(lines) == 1
     entry = json.loads(lines[0])
-    assert set(entry) == {"time", "id", "collection", "person"}
-    assert (entry["id"], entry["collection"], entry["person"]) == (
-        "local/disk-full", "local", "author@example.test")
+    assert set(entry) == {"time", "id", "collection", "person", "via"}
+    assert (entry["id"], entry["collection"], entry["person"], entry["via"]) == (
+        "local/disk-full", "local", "author@example.test", "cli")
     assert datetime.fromisoformat(entry["time"]).tzinfo is not None
     assert "db-secret-host-7" not in config.usage_log().read_text()
 

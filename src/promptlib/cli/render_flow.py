@@ -18,6 +18,7 @@ from promptlib.cli import console
 if TYPE_CHECKING:
     from promptlib.recipe.model import Recipe, Variable
     from promptlib.render import fill as core
+    from promptlib.store.collections import LoadedRecipe
 
 _FLAGS = {"--copy": "copy", "-c": "copy", "--print": "also_print", "--no-redact": "no_redact",
           "--redact-pii": "redact_pii", "--no-input": "no_input", "--json": "as_json"}
@@ -67,7 +68,6 @@ def parse_render_args(args: Sequence[str]) -> RenderArgs | None:
 
 def run_render(args: RenderArgs) -> None:
     """Find the recipe, gather values (asking on a terminal), render, print or copy, log usage."""
-    from promptlib import settings  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
 
@@ -77,9 +77,8 @@ def run_render(args: RenderArgs) -> None:
                          stdin_is_tty=sys.stdin.isatty(), max_chars=args.max_chars)
     if not args.no_input and sys.stdin.isatty():
         _ask_missing(recipe, inputs)
-    pii = args.redact_pii or settings.load().redact_pii
-    result = core.render(recipe, item.id, inputs, redact=not args.no_redact, pii=pii,
-                         max_chars=args.max_chars)
+    result = fill(item, inputs, no_redact=args.no_redact, redact_pii=args.redact_pii,
+                  max_chars=args.max_chars)
     _report(result, inputs)
     if args.as_json:
         console.json(result.to_dict())
@@ -87,9 +86,26 @@ def run_render(args: RenderArgs) -> None:
         _copy(result.text, also_print=args.also_print)
     else:
         console.raw(result.text)
+    count(item)
+
+
+def fill(item: LoadedRecipe, inputs: core.Inputs, *, no_redact: bool = False,
+         redact_pii: bool = False, max_chars: int | None = None) -> core.Rendered:
+    """The non-interactive heart of `render`, shared with `promptlib mcp`: the configured PII
+    setting, redaction, bounds and truncation, the sandbox. Prints and asks nothing."""
+    from promptlib import settings  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
+
+    pii = redact_pii or settings.load().redact_pii
+    return core.render(item.recipe, item.id, inputs, redact=not no_redact, pii=pii,
+                       max_chars=max_chars)
+
+
+def count(item: LoadedRecipe, *, via: str = "cli") -> None:
+    """Log one render in the usage log (`via`: how it was made) — never the values."""
     from promptlib.metrics import usage_log  # noqa: PLC0415  (start-up: only this path loads it)
 
-    usage_log.append(item.id, item.file.collection)  # the usage log: never the values
+    usage_log.append(item.id, item.file.collection, via=via)
 
 
 def _copy(text: str, *, also_print: bool) -> None:

@@ -170,7 +170,9 @@ def _stored_files(conn: sqlite3.Connection, known: Dir | None
 # --- parsing --------------------------------------------------------------------------------------
 
 
-Parsed = tuple[_Job, tuple[str, str, str, tuple[str, ...], str, str] | None, str | None]
+# (name, title, description, tags, variables as FTS text, template, variables as JSON)
+Fields = tuple[str, str, str, tuple[str, ...], str, str, str]
+Parsed = tuple[_Job, Fields | None, str | None]
 
 
 def parse(job: _Job) -> Parsed:
@@ -188,7 +190,9 @@ def parse(job: _Job) -> Parsed:
         return job, None, json.dumps({"message": f"cannot read: {exc.strerror}",
                                       "path": store.display_path(rf)})
     variables = "\n".join(f"{v.name} {v.description}".strip() for v in r.variables)
-    return job, (r.name, r.title, r.description, r.tags, variables, r.template), None
+    arguments = json.dumps([{"name": v.name, **v.to_dict()} for v in r.variables],
+                           ensure_ascii=False, separators=(",", ":"))
+    return job, (r.name, r.title, r.description, r.tags, variables, r.template, arguments), None
 
 
 def _parse_all(jobs: Sequence[_Job]) -> Iterator[Parsed]:
@@ -220,7 +224,7 @@ def _parse_all(jobs: Sequence[_Job]) -> Iterator[Parsed]:
             yield from _joined(*pending.popleft())
 
 
-_Remote = tuple[tuple[str, str, str, tuple[str, ...], str, str] | None, str | None]
+_Remote = tuple[Fields | None, str | None]
 
 
 def _parse_remote(job: tuple[str, str, str]) -> _Remote:
@@ -323,17 +327,19 @@ def _insert_batch(conn: sqlite3.Connection, batch: list[Parsed],
         dir_id = dir_ids[(job.collection, reldir)]
         name = filename.removesuffix(config.RECIPE_SUFFIX)
         if fields is None:
-            files.append((fid, dir_id, job.collection, job.relpath, name, "", "", "", problem))
+            files.append((fid, dir_id, job.collection, job.relpath, name, "", "", "", problem,
+                          "[]"))
             continue
-        _, title, description, tag_list, variables, template = fields
+        _, title, description, tag_list, variables, template, arguments = fields
         tag_text = " ".join(tag_list)
         files.append((fid, dir_id, job.collection, job.relpath, name, title, tag_text,
-                      description, None))
+                      description, None, arguments))
         fts.append((fid, name, tag_text, title, description, variables, template))
         words.append((fid, _words_text(name, tag_text, title, description)))
         tags += [(fid, t) for t in dict.fromkeys(tag_list)]
     conn.executemany("INSERT INTO files(id, dir_id, collection, relpath, name, title, tags, "
-                     "description, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+                     "description, problem, variables) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     files)
     conn.executemany("INSERT INTO recipes(rowid, name, tags, title, description, variables, "
                      "template) VALUES (?, ?, ?, ?, ?, ?, ?)", fts)
     conn.executemany("INSERT INTO words(rowid, text) VALUES (?, ?)", words)

@@ -39,7 +39,7 @@ from promptlib.index.fresh import (
 if TYPE_CHECKING:
     from promptlib.store.collections import Collection, RecipeFile
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: files.variables (issue 13)
 
 # name > tags = title > description > variables > template (DESIGN §6 and issue #4).
 WEIGHTS = (10.0, 6.0, 6.0, 3.0, 2.0, 1.0)
@@ -55,6 +55,9 @@ CREATE TABLE files(
     id INTEGER PRIMARY KEY, dir_id INTEGER NOT NULL, collection TEXT NOT NULL,
     relpath TEXT NOT NULL, name TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
     tags TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '', problem TEXT,
+    -- Each variable's Variable.to_dict() plus its name, as a JSON list: `promptlib mcp` lists
+    -- prompt arguments from here, never parsing YAML (index/pages.py).
+    variables TEXT NOT NULL DEFAULT '[]',
     UNIQUE(collection, relpath));
 CREATE INDEX files_name ON files(name);
 CREATE INDEX files_dir ON files(dir_id);

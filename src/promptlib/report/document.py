@@ -13,6 +13,8 @@ Voluntary adoption
 - renders: renders of the selected collections' recipes — from every published `usage/` file,
   except this machine's own, which the live local log replaces (so nothing counts twice).
 - renderers: distinct people (emails) with at least one render in the period.
+- by via: this machine's renders in the window by how they were made (`render`, `pick`, an MCP
+  client through `promptlib mcp`), each with its share; published files carry no `via`.
 - contributors: distinct authors (emails) of commits that add or change at least one recipe
   file in the period. The commit that seeds `local` from the starter library does not count.
 Peer sharing
@@ -110,6 +112,7 @@ def build(since: str | None = None, until: str | None = None, by: By = "week",
         shares_raw = {name: f.result() for name, f in greps.items()}
 
     adoption = _adoption(colls, usage, local_log, mine, me, histories, in_window)
+    adoption["by_via"] = by_via(local_log, {c.name for c in colls}, in_window)
     sharing = _sharing(colls, histories, shares_raw, in_window)
     roi = _roi(wins, adoption.pop("_rendered"), in_window)
     periods = span(first, last, by, [key for section in (adoption, sharing, roi)
@@ -188,6 +191,17 @@ def _adoption(colls: Sequence[Collection], usage: dict[str, list[metrics_usage.U
         "_zero": {"renderers": 0, "renders": 0, "contributors": 0},
         "_rendered": rendered,
     }
+
+
+def by_via(local_log: Sequence[metrics_usage.Render], selected: set[str],
+           in_window: Callable[[str], str | None]) -> dict[str, dict[str, Any]]:
+    """How this machine's renders in the window were made (`promptlib render`, `pick`, an MCP
+    client), with each one's share. From the local log only: published usage counts carry no
+    `via`, so the other machines' renders are not split."""
+    made = Counter(r.via for r in local_log
+                   if r.collection in selected and in_window(r.day) is not None)
+    total = sum(made.values())
+    return {via: {"renders": n, "share": round(n / total, 3)} for via, n in sorted(made.items())}
 
 
 def _sharing(colls: Sequence[Collection], histories: dict[str, History],
