@@ -203,7 +203,7 @@ def test_person_is_null_without_git_author_email(monkeypatch: pytest.MonkeyPatch
     assert usage_log.append("local/x", "local", at="2024-05-01T10:00:00+00:00")
     assert json.loads(config.usage_log().read_text()) == {
         "time": "2024-05-01T10:00:00+00:00", "id": "local/x", "collection": "local",
-        "person": None}
+        "person": None, "via": "cli"}
 
 
 def test_an_unwritable_log_never_fails_the_caller(tmp_path: Path,
