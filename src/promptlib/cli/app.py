@@ -7,7 +7,7 @@ one of those modules (or a new one) and a line here.
 
 from __future__ import annotations
 
-from promptlib.cli import metrics_cmd, recipes, render_cmd, search_cmd, sync_cmd, teams
+from promptlib.cli import mcp_cmd, metrics_cmd, recipes, render_cmd, search_cmd, sync_cmd, teams
 from promptlib.cli.group import new_app
 
 app = new_app(
@@ -46,3 +46,6 @@ app.command()(sync_cmd.resolve)
 # Measuring adoption.
 app.command()(metrics_cmd.win)
 app.command()(metrics_cmd.report)
+
+# Serving the library to MCP clients (Claude Code, Claude Desktop, VS Code, …).
+app.command()(mcp_cmd.mcp)
