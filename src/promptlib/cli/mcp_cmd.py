@@ -13,7 +13,7 @@ def mcp(
         help="Prompts and resources per page of a list.")] = 100,
     poll: Annotated[float, typer.Option(
         "--poll", min=0.1, metavar="SECONDS",
-        help="How often to look for library changes to announce to the client.")] = 3.0,
+        help="How often to look for library changes to announce to the client.")] = 5.0,
 ) -> None:
     """Serve every recipe as an MCP prompt (plus search and render tools) over stdin/stdout.
 

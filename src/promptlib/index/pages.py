@@ -40,9 +40,9 @@ _COLUMNS = ("f.collection, f.name, f.title, f.description, f.tags, f.variables, 
 
 
 @contextlib.contextmanager
-def opened() -> Iterator[index.Index]:
+def opened(*, sweep: bool = True) -> Iterator[index.Index]:
     """The index, brought up to date with the disk first (`index.fresh`), closed afterwards."""
-    idx = index.fresh()
+    idx = index.fresh(sweep=sweep)
     try:
         yield idx
     finally:

@@ -3,7 +3,11 @@
 - Prompts are recipes. A prompt's name is the recipe's name; when two collections hold a recipe
   of that name, each is listed as `<collection>_<name>` (clients accept only `[a-z0-9_-]`, and a
   recipe or collection name never holds `_`, so the two forms cannot collide).
-- A page of prompts comes from the search index (`index.pages`), never from YAML.
+- A page of prompts comes from the search index (`index.pages`), never from YAML. A request
+  brings the index up to date with the cheap checks only (each collection's HEAD, each folder's
+  mtime: `add`, `remove`, `pull`, editors that save by rename), a few milliseconds at 10,000
+  recipes; the full check, which also sees a file edited in place (the lstat() of every file,
+  tens of milliseconds), runs in the server's change watcher every few seconds (`signature`).
 - A prompt is rendered by the same function `promptlib render` calls (`render_flow.fill`), so the
   text is the text `render --no-input -v NAME=VALUE …` prints, and the render is counted in the
   usage log with `via: mcp`. Values are literals: an MCP value `@/etc/passwd` is that text, never
@@ -118,7 +122,7 @@ class Library:
 
     def page(self, cursor: str | None) -> tuple[list[Listed], str | None]:
         after = decode_cursor(cursor) if cursor else None
-        with pages.opened() as idx:
+        with pages.opened(sweep=False) as idx:
             found = pages.page(after, self.page_size + 1, idx)
         more = len(found) > self.page_size
         found = found[: self.page_size]
@@ -131,7 +135,7 @@ class Library:
     def resolve(self, name: str) -> Listed:
         """The recipe a prompt name stands for: `name`, `collection_name` or `collection/name`."""
         collection, sep, bare = name.replace("/", _SEPARATOR, 1).rpartition(_SEPARATOR)
-        with pages.opened() as idx:
+        with pages.opened(sweep=False) as idx:
             found = pages.named(bare, idx, collection if sep else None)
             if len(found) == 1:
                 return found[0]
@@ -196,7 +200,8 @@ class Library:
         return store.read_bytes_nofollow(rf.path).decode("utf-8", "replace")
 
     def signature(self) -> tuple[int, int, int]:
-        """Changes when any recipe changes: the change watcher compares it between polls."""
+        """Changes when any recipe changes: the change watcher compares it between polls. The
+        one call that runs the index's full freshness check, in-place edits included."""
         with pages.opened() as idx:
             return pages.signature(idx)
 
