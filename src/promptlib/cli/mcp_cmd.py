@@ -6,11 +6,15 @@ from typing import Annotated
 
 import typer
 
+# library.PAGE_SIZE, not imported: every command loads this module, and the library pulls in
+# the catalog and the index.
+PAGE_SIZE = 50
+
 
 def mcp(
     page_size: Annotated[int, typer.Option(
         "--page-size", min=1, max=1000, metavar="N",
-        help="Prompts and resources per page of a list.")] = 100,
+        help="Prompts and resources per page of a list.")] = PAGE_SIZE,
     poll: Annotated[float, typer.Option(
         "--poll", min=0.1, metavar="SECONDS",
         help="How often to look for library changes to announce to the client.")] = 5.0,

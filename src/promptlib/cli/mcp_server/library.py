@@ -35,8 +35,9 @@ from promptlib.render import fill
 from promptlib.render.fill import Rendered
 from promptlib.store import collections as store
 
-#: Prompts (and resources) per page. 10,000 recipes are 100 pages.
-PAGE_SIZE = 100
+#: Prompts (and resources) per page. 10,000 recipes are 200 pages; a page of 50 keeps each
+#: round trip well inside 50 ms on a loaded 2-core machine (benchmarks/bench_mcp.py).
+PAGE_SIZE = 50
 #: An argument longer than this is refused: the bound `render` keeps of piped input. A value
 #: within it renders exactly as `render -v NAME=VALUE` does, a variable's max_chars included.
 MAX_VALUE_CHARS = 200_000
