@@ -31,7 +31,10 @@ def serve(*, page_size: int, poll_seconds: float) -> None:
 
     # stdout is the protocol's: every log line goes to stderr, which clients show as the log.
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
-                        format="promptlib mcp: %(levelname)s %(name)s: %(message)s")
+                        format="promptlib mcp: %(message)s")
     logging.getLogger("promptlib.mcp").setLevel(logging.INFO)
-    store.collections()  # create and seed the home on first use, before the first request
+    colls = store.collections()  # create and seed the home on first use, before any request
+    logging.getLogger("promptlib.mcp").info(
+        "serving %s (%s) over stdio; the client ends it by closing stdin",
+        ", ".join(c.name for c in colls), store.ensure_home())
     anyio.run(server.Service(Library(page_size), __version__).serve, poll_seconds)

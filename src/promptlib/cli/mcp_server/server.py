@@ -44,7 +44,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from promptlib.cli.mcp_server import library
-from promptlib.errors import NotFoundError, PromptlibError, TemplateError
+from promptlib.errors import EXIT_ERROR, PromptlibError, TemplateError
 
 log = logging.getLogger("promptlib.mcp")
 T = TypeVar("T")
@@ -77,10 +77,10 @@ class Service:
         try:
             limiter = self.renders if render else self.reads
             return await anyio.to_thread.run_sync(fn, limiter=limiter)
-        except TemplateError as exc:
+        except TemplateError as exc:  # the recipe's template broke a sandbox bound
             raise MCPError(types.INTERNAL_ERROR, library.error_text(exc)) from None
-        except (NotFoundError, PromptlibError) as exc:
-            code = types.INTERNAL_ERROR if exc.exit_code == 1 else types.INVALID_PARAMS
+        except PromptlibError as exc:  # a bad name or value (exit 3 or 4 on the command line)
+            code = types.INTERNAL_ERROR if exc.exit_code == EXIT_ERROR else types.INVALID_PARAMS
             raise MCPError(code, library.error_text(exc)) from None
         except Exception as exc:  # the server must keep serving; the traceback goes to stderr
             log.exception("unexpected error in %s", ctx.method)
