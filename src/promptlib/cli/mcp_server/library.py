@@ -7,7 +7,7 @@
   brings the index up to date with the cheap checks only (each collection's HEAD, each folder's
   mtime: `add`, `remove`, `pull`, editors that save by rename), a few milliseconds at 10,000
   recipes; the full check, which also sees a file edited in place (the lstat() of every file,
-  tens of milliseconds), runs in the server's change watcher every few seconds (`signature`).
+  tens of milliseconds), runs in the server's change watcher now and then (`signature`).
 - A prompt is rendered by the same function `promptlib render` calls (`render_flow.fill`), so the
   text is the text `render --no-input -v NAME=VALUE …` prints, and the render is counted in the
   usage log with `via: mcp`. Values are literals: an MCP value `@/etc/passwd` is that text, never
@@ -200,10 +200,10 @@ class Library:
             raise NotFoundError(f"no resource {uri!r}")
         return store.read_bytes_nofollow(rf.path).decode("utf-8", "replace")
 
-    def signature(self) -> tuple[int, int, int]:
-        """Changes when any recipe changes: the change watcher compares it between polls. The
-        one call that runs the index's full freshness check, in-place edits included."""
-        with pages.opened() as idx:
+    def signature(self, *, full: bool = True) -> tuple[int, int, int]:
+        """Changes when any recipe changes: the change watcher compares it between polls.
+        `full`: with the index's full freshness check, which also sees in-place edits."""
+        with pages.opened(sweep=full) as idx:
             return pages.signature(idx)
 
 

@@ -45,8 +45,13 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from promptlib.cli.mcp_server import library
 from promptlib.errors import EXIT_ERROR, PromptlibError, TemplateError
+from promptlib.render.fill import Rendered
 
 log = logging.getLogger("promptlib.mcp")
+#: The change watcher runs the full freshness check every this many polls (see `watch`).
+FULL_EVERY = 6
+#: ... and polls only once no request has run for this long.
+IDLE_SECONDS = 0.5
 T = TypeVar("T")
 Ctx = ServerRequestContext[Any, Any]
 
@@ -61,6 +66,8 @@ class Service:
         self.bus = InMemorySubscriptionBus()
         self.session: ServerSession | None = None  # the handshake-era client, for list_changed
         self.seen: tuple[int, int, int] | None = None
+        self.active = 0  # requests running now, and when the last one ended: the watcher
+        self.last_request = 0.0  # waits for a quiet moment
         self.server: Server[Any] = Server(
             "promptlib", version=version, title="promptlib",
             instructions="The team's prompt recipes. Prompts are the recipes; the tools search "
@@ -74,6 +81,7 @@ class Service:
     async def _run(self, ctx: Ctx, fn: Callable[[], T], *, render: bool = False) -> T:
         """`fn` in a worker thread; a PromptlibError becomes the matching MCP error."""
         self._remember(ctx)
+        self.active += 1
         try:
             limiter = self.renders if render else self.reads
             return await anyio.to_thread.run_sync(fn, limiter=limiter)
@@ -85,6 +93,9 @@ class Service:
         except Exception as exc:  # the server must keep serving; the traceback goes to stderr
             log.exception("unexpected error in %s", ctx.method)
             raise MCPError(types.INTERNAL_ERROR, f"internal error: {type(exc).__name__}") from None
+        finally:
+            self.active -= 1
+            self.last_request = anyio.current_time()
 
     def _remember(self, ctx: Ctx) -> None:
         if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
@@ -100,9 +111,10 @@ class Service:
 
     async def get_prompt(self, ctx: Ctx, params: types.GetPromptRequestParams
                          ) -> types.GetPromptResult:
+        started = anyio.current_time()
         rendered = await self._run(ctx, functools.partial(
             self.lib.render, params.name, params.arguments or {}), render=True)
-        _log_render(rendered)
+        _log_render(rendered, anyio.current_time() - started)
         return types.GetPromptResult(
             description=f"{rendered.id}", messages=[types.PromptMessage(
                 role="user", content=types.TextContent(text=rendered.text))])
@@ -134,10 +146,11 @@ class Service:
                     content=[types.TextContent(text=json.dumps(found, ensure_ascii=False))],
                     structured_content=found)
             if params.name == "render_recipe":
+                started = anyio.current_time()
                 rendered = await self._run(ctx, functools.partial(
                     self.lib.render, _text(args, "name"), _mapping(args, "variables")),
                     render=True)
-                _log_render(rendered)
+                _log_render(rendered, anyio.current_time() - started)
                 return types.CallToolResult(content=[types.TextContent(text=rendered.text)],
                                             structured_content=rendered.to_dict())
         except MCPError as exc:
@@ -164,18 +177,30 @@ class Service:
     # --- changes ----------------------------------------------------------------------------
 
     async def watch(self, every: float) -> None:
-        """Tell the client when the library changed (add, pull, a hand edit)."""
+        """Tell the client when the library changed (add, pull, a hand edit).
+
+        Every `every` seconds the cheap check (HEADs, folder mtimes: add, remove, pull); every
+        FULL_EVERY-th time the full one, which lstat()s every recipe file to see in-place edits
+        (~25 ms of CPU at 10,000 recipes, more under load). A poll waits until no request has
+        been running for IDLE_SECONDS, so it never competes with one for the CPU or the GIL."""
+        polls = 0
         while True:
+            if polls:  # the first poll, at start-up, takes the baseline
+                await anyio.sleep(every)
+                while self.active or anyio.current_time() - self.last_request < IDLE_SECONDS:
+                    await anyio.sleep(IDLE_SECONDS)
+            full = polls % FULL_EVERY == 0
+            polls += 1
             now: tuple[int, int, int] | None
             try:
-                now = await anyio.to_thread.run_sync(self.lib.signature, limiter=self.reads)
+                now = await anyio.to_thread.run_sync(
+                    functools.partial(self.lib.signature, full=full), limiter=self.reads)
             except Exception:  # a failed poll (a broken home, a busy index) is tried again
                 log.exception("could not check the library for changes")
                 now = self.seen
             if self.seen is not None and now != self.seen:
                 await self._announce()
             self.seen = now
-            await anyio.sleep(every)
 
     async def _announce(self) -> None:
         log.info("the library changed: telling the client")
@@ -203,9 +228,10 @@ def _prompt(p: library.Prompt) -> types.Prompt:
         for a in p.arguments])
 
 
-def _log_render(rendered: Any) -> None:
+def _log_render(rendered: Rendered, seconds: float) -> None:
     redacted = sum(rendered.redactions.values())
-    log.info("rendered %s%s", rendered.id, f", redacted {redacted}" if redacted else "")
+    log.info("rendered %s in %.0f ms%s", rendered.id, seconds * 1000,
+             f", {redacted} secret(s) redacted" if redacted else "")
 
 
 def _text(args: dict[str, Any], key: str) -> str:
