@@ -35,12 +35,13 @@ from promptlib.render import fill
 from promptlib.render.fill import Rendered
 from promptlib.store import collections as store
 
-#: Prompts (and resources) per page. 10,000 recipes are 200 pages; a page of 50 keeps each
-#: round trip well inside 50 ms on a loaded 2-core machine (benchmarks/bench_mcp.py).
+#: Prompts (and resources) per page: 10,000 recipes are 200 pages. A page's round trip is
+#: mostly building and (de)serializing its prompts, so 50 costs about half of what 100 does
+#: (benchmarks/bench_mcp.py); the budget is per page.
 PAGE_SIZE = 50
 #: An argument longer than this is refused: the bound `render` keeps of piped input. A value
 #: within it renders exactly as `render -v NAME=VALUE` does, a variable's max_chars included.
-MAX_VALUE_CHARS = 200_000
+MAX_VALUE_CHARS = fill.DEFAULT_STDIN_MAX_CHARS
 #: At most this many completion values (the protocol's limit).
 MAX_COMPLETIONS = 100
 
@@ -183,11 +184,10 @@ class Library:
 
     def search(self, query: str, tags: Sequence[str] = (), team: str | None = None,
                limit: int = 20) -> dict[str, Any]:
-        """What `promptlib search --json` answers, plus the note about a corrected query."""
+        """The hits `promptlib search --json` prints, and the note about a corrected query."""
         results = core.search(query_words(query), tags=tags, teams=[team] if team else [],
                               limit=limit)
-        hits = [dict(h.to_dict(), prompt=h.name) for h in results.hits]
-        return {"hits": hits, "note": results.note}
+        return {"hits": [h.to_dict() for h in results.hits], "note": results.note}
 
     def read(self, uri: str) -> str:
         """A recipe's YAML, for its resource `promptlib://recipe/<collection>/<name>`."""

@@ -275,8 +275,8 @@ TOOLS = [
     types.Tool(
         name="render_recipe", title="Fill a prompt recipe",
         description="Fill a recipe's variables and return the prompt, with secrets in the values "
-                    "redacted, exactly as `promptlib render` prints it. `name` is a recipe name "
-                    "from search_recipes (or collection/name).",
+                    "redacted, exactly as `promptlib render` prints it. `name` is a hit's `id` "
+                    "from search_recipes (collection/name), or a recipe name.",
         input_schema={"type": "object", "properties": {
             "name": {"type": "string", "description": "The recipe, e.g. log-triage"},
             "variables": {"type": "object", "additionalProperties": {"type": "string"},
