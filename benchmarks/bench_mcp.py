@@ -8,7 +8,9 @@ client side (the JSON-RPC round trip included):
 - every page of a full walk of `prompts/list` (the first walk builds the index; it is reported
   apart), then the median and worst page of RUNS more walks;
 - RUNS `prompts/get` of `log-triage` with a 10 KB log (redaction on: the path `render` takes);
-- RUNS `tools/call search_recipes` of "logs", for comparison with `promptlib search`.
+- RUNS `prompts/get` of `log-triage` with a one-word log (the fixed cost: lookup, sandbox);
+- RUNS `tools/call search_recipes` of "logs", and RUNS whole-process `promptlib render` of the
+  same 10 KB log, for comparison (no budget).
 
 Run with `make bench` (after bench.py) or `.venv/bin/python benchmarks/bench_mcp.py`; needs the
 `mcp` extra (`pip install -e '.[mcp]'`), and says so and exits 0 without it. Exits 1 if a median
@@ -79,11 +81,28 @@ async def measure(exe: str, env: dict[str, str]) -> list[tuple[str, float, float
         gets = [(await timed(lambda: client.get_prompt(
             "log-triage", {"logs": log, "service": "checkout"})))[0] for _ in range(RUNS)]
         rows.append(("prompts/get log-triage, 10 KB log", statistics.median(gets), max(gets)))
+        gets = [(await timed(lambda: client.get_prompt(
+            "log-triage", {"logs": "OOMKilled", "service": "checkout"})))[0]
+            for _ in range(RUNS)]
+        rows.append(("prompts/get log-triage, one word", statistics.median(gets), max(gets)))
         searches = [(await timed(lambda: client.call_tool(
             "search_recipes", {"query": "logs"})))[0] for _ in range(RUNS)]
         rows.append(("tools/call search_recipes logs", statistics.median(searches),
                      max(searches)))
     return rows
+
+
+def cli_render(exe: str, env: dict[str, str]) -> tuple[str, float, float]:
+    """The same render through the command line, whole process: what a get is measured against."""
+    log = ("ERROR connection refused from 10.0.4.7 AKIAIOSFODNN7EXAMPLE\n" * 170).encode()
+    cmd = [exe, "render", "log-triage", "-v", "service=checkout", "--no-input"]
+    times = []
+    for _ in range(RUNS + 1):  # the first run warms the page cache and byte-code
+        started = time.perf_counter()
+        subprocess.run(cmd, env=env, input=log, check=True, capture_output=True)
+        times.append((time.perf_counter() - started) * 1000)
+    return ("promptlib render, same 10 KB log (process)", statistics.median(times[1:]),
+            max(times[1:]))
 
 
 def main() -> int:
@@ -101,7 +120,10 @@ def main() -> int:
         subprocess.run([exe, "init"], env=env, check=True, capture_output=True)
         generate.generate(base / "home" / "collections", N)
         rows = anyio.run(measure, exe, env)
-    print(f"\npromptlib mcp, {N:,} recipes, {RUNS} runs (ms, client side)")
+        rows.append(cli_render(exe, env))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\npromptlib mcp, {N:,} recipes, {RUNS} runs (ms, client side; "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs)")
     failed = False
     for label, median, worst in rows:
         budget = label.startswith("prompts/")

@@ -23,6 +23,7 @@ class Listed(NamedTuple):
     """One valid recipe as the index holds it."""
 
     collection: str
+    relpath: str
     name: str
     title: str
     description: str
@@ -35,7 +36,7 @@ class Listed(NamedTuple):
         return f"{self.collection}/{self.name}"
 
 
-_COLUMNS = ("f.collection, f.name, f.title, f.description, f.tags, f.variables, "
+_COLUMNS = ("f.collection, f.relpath, f.name, f.title, f.description, f.tags, f.variables, "
             "(SELECT count(*) FROM files g WHERE g.name = f.name AND g.problem IS NULL)")
 
 
@@ -86,6 +87,6 @@ def signature(idx: index.Index) -> tuple[int, int, int]:
 
 
 def _listed(row: Sequence[Any]) -> Listed:
-    collection, name, title, description, tag_text, variables, copies = row
-    return Listed(collection, name, title, description, tuple(tag_text.split()),
+    collection, relpath, name, title, description, tag_text, variables, copies = row
+    return Listed(collection, relpath, name, title, description, tuple(tag_text.split()),
                   tuple(json.loads(variables or "[]")), int(copies))

@@ -8,10 +8,10 @@
   mtime: `add`, `remove`, `pull`, editors that save by rename), a few milliseconds at 10,000
   recipes; the full check, which also sees a file edited in place (the lstat() of every file,
   tens of milliseconds), runs in the server's change watcher now and then (`signature`).
-- A prompt is rendered by the same function `promptlib render` calls (`render_flow.fill`), so the
-  text is the text `render --no-input -v NAME=VALUE …` prints, and the render is counted in the
-  usage log with `via: mcp`. Values are literals: an MCP value `@/etc/passwd` is that text, never
-  a file, and there is no stdin.
+- A prompt is rendered from its file as it is on disk now, by the same function `promptlib
+  render` calls (`render_flow.fill`), so the text is the text `render --no-input -v NAME=VALUE …`
+  prints, and the render is counted in the usage log with `via: mcp`. Values are literals: an
+  MCP value `@/etc/passwd` is that text, never a file, and there is no stdin.
 - Nothing here writes to a collection.
 """
 
@@ -25,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from promptlib.catalog import lookup
-from promptlib.catalog import recipes as catalog
 from promptlib.cli import render_flow
 from promptlib.errors import InvalidError, NotFoundError, PromptlibError
 from promptlib.index import pages
@@ -156,10 +155,7 @@ class Library:
                 raise InvalidError(f"argument {key!r} is {len(value):,} characters, over the "
                                    f"limit of {MAX_VALUE_CHARS:,}: pipe it into `promptlib "
                                    "render` instead")
-        listed = self.resolve(name)
-        item = catalog.show(listed.id)
-        if item.recipe.name != listed.name:  # the file went away since the index saw it
-            raise NotFoundError(f"no prompt named {name!r}")
+        item = self._load(self.resolve(name))
         inputs = fill.literal_inputs(item.recipe, values)
         absent = fill.missing(item.recipe, inputs)
         if absent:
@@ -169,6 +165,15 @@ class Library:
         rendered = render_flow.fill(item, inputs)
         render_flow.count(item, via="mcp")
         return rendered
+
+    def _load(self, listed: Listed) -> store.LoadedRecipe:
+        """The recipe file the index found, read and validated now (`catalog.show` without
+        the name lookup, which `resolve` has done): an edit made a moment ago is what renders."""
+        rf = store.RecipeFile(listed.collection, store.collection(listed.collection).path,
+                              listed.relpath)
+        if not rf.path.is_file():  # removed since the index saw it
+            raise NotFoundError(f"no prompt named {listed.name!r}")
+        return store.LoadedRecipe(rf, store.read(rf))
 
     def complete(self, name: str, argument_name: str, typed: str) -> list[str]:
         """Values for an argument: its choices that start with what was typed, else its default."""
