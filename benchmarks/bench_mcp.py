@@ -129,7 +129,7 @@ def main() -> int:
         budget = label.startswith("prompts/")
         ok = not budget or median <= BUDGET_MS
         failed |= not ok
-        print(f"  {label:<36} median {median:6.1f}  worst {worst:6.1f}"
+        print(f"  {label:<44} median {median:6.1f}  worst {worst:6.1f}"
               + (f"  budget <= {BUDGET_MS:g}  {'ok' if ok else 'OVER'}" if budget else ""))
     return 1 if failed else 0
 
