@@ -161,3 +161,15 @@ def test_the_report_splits_this_machines_renders_by_via():
     assert split == {"cli": {"renders": 2, "share": 0.5}, "mcp": {"renders": 1, "share": 0.25},
                      "pick": {"renders": 1, "share": 0.25}}
     assert document.by_via([], {"local"}, lambda _day: "p") == {}
+
+
+def test_a_hand_edit_in_place_shows_in_the_next_listing(lib: library.Library, home: Path):
+    walk(lib)
+    path = home / "collections" / "local" / "incident-response" / "log-triage.yaml"
+    text = path.read_text().replace("title: Triage error logs from a failing service",
+                                    "title: Triage logs, edited in place")
+    with path.open("r+") as handle:  # as nano or VS Code save: same file, same folder mtime
+        handle.write(text)
+        handle.truncate()
+    titles = {p.name: p.title for p in walk(lib)}
+    assert titles["log-triage"] == "Triage logs, edited in place"
