@@ -163,7 +163,8 @@ def test_the_report_splits_this_machines_renders_by_via():
     assert document.by_via([], {"local"}, lambda _day: "p") == {}
 
 
-def test_a_hand_edit_in_place_shows_in_the_next_listing(lib: library.Library, home: Path):
+def test_a_hand_edit_in_place_shows_after_the_watchers_check(lib: library.Library,
+                                                              home: Path):
     walk(lib)
     path = home / "collections" / "local" / "incident-response" / "log-triage.yaml"
     text = path.read_text().replace("title: Triage error logs from a failing service",
@@ -171,5 +172,6 @@ def test_a_hand_edit_in_place_shows_in_the_next_listing(lib: library.Library, ho
     with path.open("r+") as handle:  # as nano or VS Code save: same file, same folder mtime
         handle.write(text)
         handle.truncate()
+    lib.signature()  # the change watcher's poll
     titles = {p.name: p.title for p in walk(lib)}
     assert titles["log-triage"] == "Triage logs, edited in place"

@@ -3,11 +3,12 @@
 - Prompts are recipes. A prompt's name is the recipe's name; when two collections hold a recipe
   of that name, each is listed as `<collection>_<name>` (clients accept only `[a-z0-9_-]`, and a
   recipe or collection name never holds `_`, so the two forms cannot collide).
-- A page of prompts comes from the search index (`index.pages`), never from YAML. The first
-  page of a listing brings the index up to date with the full check, as `search` does (it also
-  sees a file edited in place: the lstat() of every file, ~25 ms at 10,000 recipes); every other
-  request with the cheap checks only (each collection's HEAD, each folder's mtime: `add`,
-  `remove`, `pull`, editors that save by rename), a few milliseconds.
+- A page of prompts comes from the search index (`index.pages`), never from YAML. A request
+  brings the index up to date with its cheap checks (each collection's HEAD, each folder's
+  mtime: `add`, `remove`, `pull`, editors that save by rename), a few milliseconds at 10,000
+  recipes. The full check, which also sees a file edited in place (the lstat() of every file:
+  ~25 ms at 10,000 recipes on an idle machine, 200 ms on a loaded one), is the change watcher's
+  (`signature`), run between requests.
 - A prompt is rendered from its file as it is on disk now, by the same function `promptlib
   render` calls (`render_flow.fill`), so the text is the text `render --no-input -v NAME=VALUE …`
   prints, and the render is counted in the usage log with `via: mcp`. Values are literals: an
@@ -122,10 +123,8 @@ class Library:
         self.page_size = page_size
 
     def page(self, cursor: str | None) -> tuple[list[Listed], str | None]:
-        """A page of recipes. The first page of a listing runs the index's full freshness check,
-        so a list started after a hand edit shows it; the pages after it, the cheap checks."""
         after = decode_cursor(cursor) if cursor else None
-        with pages.opened(sweep=after is None) as idx:
+        with pages.opened(sweep=False) as idx:
             found = pages.page(after, self.page_size + 1, idx)
         more = len(found) > self.page_size
         found = found[: self.page_size]
@@ -207,10 +206,10 @@ class Library:
             raise NotFoundError(f"no resource {uri!r}")
         return store.read_bytes_nofollow(rf.path).decode("utf-8", "replace")
 
-    def signature(self, *, full: bool = True) -> tuple[int, int, int]:
-        """Changes when any recipe changes: the change watcher compares it between polls.
-        `full`: with the index's full freshness check, which also sees in-place edits."""
-        with pages.opened(sweep=full) as idx:
+    def signature(self) -> tuple[int, int, int]:
+        """Changes when any recipe changes: the change watcher compares it between polls. Runs
+        the index's full freshness check, which also sees in-place edits."""
+        with pages.opened() as idx:
             return pages.signature(idx)
 
 

@@ -10,8 +10,9 @@ value, internal error for a template that breaks the sandbox), a tool reports it
 (`isError`, so the model can read it), and anything unexpected is logged to stderr and answered
 as an internal error. The server keeps serving in every case.
 
-Changes: a watcher polls the library every few seconds (the index's freshness check: cheap, and
-no lock held while nothing changed) and tells the client when the list changed: on the handshake
+Changes: requests see `add`, `remove` and `pull` through the index's cheap checks; a watcher runs
+its full check (in-place edits too) every few seconds between requests, holding no lock while
+nothing changed, and tells the client when the list changed: on the handshake
 protocol revisions with `notifications/prompts/list_changed` (and resources), on 2026-07-28 and
 later through `subscriptions/listen` streams, the only place that revision allows them.
 
@@ -48,9 +49,7 @@ from promptlib.errors import EXIT_ERROR, PromptlibError, TemplateError
 from promptlib.render.fill import Rendered
 
 log = logging.getLogger("promptlib.mcp")
-#: The change watcher runs the full freshness check every this many polls (see `watch`).
-FULL_EVERY = 6
-#: ... and polls only once no request has run for this long.
+#: The change watcher polls only once no request has run for this long (see `watch`).
 IDLE_SECONDS = 0.5
 T = TypeVar("T")
 Ctx = ServerRequestContext[Any, Any]
@@ -179,22 +178,20 @@ class Service:
     async def watch(self, every: float) -> None:
         """Tell the client when the library changed (add, pull, a hand edit).
 
-        Every `every` seconds the cheap check (HEADs, folder mtimes: add, remove, pull); every
-        FULL_EVERY-th time the full one, which lstat()s every recipe file to see in-place edits
-        (~25 ms of CPU at 10,000 recipes, more under load). A poll waits until no request has
-        been running for IDLE_SECONDS, so it never competes with one for the CPU or the GIL."""
-        polls = 0
+        Every `every` seconds the index's full freshness check, which lstat()s every recipe
+        file and so also sees in-place edits (~25 ms of CPU at 10,000 recipes, more under
+        load). A poll waits until no request has been running for IDLE_SECONDS, so it does not
+        compete with one for the CPU or the GIL."""
+        first = True
         while True:
-            if polls:  # the first poll, at start-up, takes the baseline
+            if not first:  # the first poll, at start-up, takes the baseline
                 await anyio.sleep(every)
                 while self.active or anyio.current_time() - self.last_request < IDLE_SECONDS:
                     await anyio.sleep(IDLE_SECONDS)
-            full = polls % FULL_EVERY == 0
-            polls += 1
+            first = False
             now: tuple[int, int, int] | None
             try:
-                now = await anyio.to_thread.run_sync(
-                    functools.partial(self.lib.signature, full=full), limiter=self.reads)
+                now = await anyio.to_thread.run_sync(self.lib.signature, limiter=self.reads)
             except Exception:  # a failed poll (a broken home, a busy index) is tried again
                 log.exception("could not check the library for changes")
                 now = self.seen
