@@ -34,6 +34,7 @@ test-fast: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_mcp.py  # skipped (exit 0) without the mcp extra
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ import typer
 
 from promptlib.cli import (
     completion_cmd,
+    mcp_cmd,
     metrics_cmd,
     pick_cmd,
     recipes,
@@ -91,3 +92,6 @@ app.command(rich_help_panel=SHARING)(sync_cmd.resolve)
 # Measuring adoption.
 app.command(rich_help_panel=MEASURING)(metrics_cmd.win)
 app.command(rich_help_panel=MEASURING)(metrics_cmd.report)
+
+# Serving the library to MCP clients (Claude Code, Claude Desktop, VS Code, …).
+app.command(rich_help_panel=SHARING)(mcp_cmd.mcp)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from promptlib.gitops.versions import Version
     from promptlib.recipe.model import Variable
     from promptlib.render import fill as core
+    from promptlib.store.collections import LoadedRecipe
 
     Asker = Callable[[Variable], str]  # asks for one missing value, returns the answer
 
@@ -75,7 +76,6 @@ def run_render(args: RenderArgs, *, ask: Asker | None = None, via: str = "cli") 
 
     `ask` asks for one missing value (default: a line on this terminal, when stdin is one);
     `pick` passes its own, and `via` says in the usage log which way the render came."""
-    from promptlib import settings  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.catalog import recipes as catalog  # noqa: PLC0415  (start-up: only this path loads it)
     from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
 
@@ -90,15 +90,8 @@ def run_render(args: RenderArgs, *, ask: Asker | None = None, via: str = "cli") 
     if not args.no_input and ask is not None:
         for variable in core.missing(recipe, inputs):
             inputs.set(variable.name, ask(variable), "prompt")
-    user = settings.load()
-    allow = None
-    if not args.no_redact:
-        from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
-
-        allow = allow_lists.for_collection(item.file.root, user)
-    result = core.render(recipe, item.id, inputs, redact=not args.no_redact,
-                         pii=args.redact_pii or user.redact_pii, max_chars=args.max_chars,
-                         allow=allow)
+    result = fill(item, inputs, no_redact=args.no_redact, redact_pii=args.redact_pii,
+                  max_chars=args.max_chars)
     _report(result, inputs)
     if args.as_json:
         console.json({**result.to_dict(),
@@ -107,10 +100,34 @@ def run_render(args: RenderArgs, *, ask: Asker | None = None, via: str = "cli") 
         _copy(result.text, also_print=args.also_print)
     else:
         console.raw(result.text)
+    count(item, via=via, commit=shown.version.commit if shown.version else None,
+          blob=shown.blob)
+
+
+def fill(item: LoadedRecipe, inputs: core.Inputs, *, no_redact: bool = False,
+         redact_pii: bool = False, max_chars: int | None = None) -> core.Rendered:
+    """The non-interactive heart of `render`, shared with `promptlib mcp`: the configured PII
+    setting, redaction, bounds and truncation, the sandbox. Prints and asks nothing."""
+    from promptlib import settings  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.render import fill as core  # noqa: PLC0415  (start-up: only this path loads it)
+
+    user = settings.load()
+    allow = None
+    if not no_redact:
+        from promptlib.store import allow_lists  # noqa: PLC0415  (start-up: only this path loads it)
+
+        allow = allow_lists.for_collection(item.file.root, user)
+    return core.render(item.recipe, item.id, inputs, redact=not no_redact,
+                       pii=redact_pii or user.redact_pii, max_chars=max_chars, allow=allow)
+
+
+def count(item: LoadedRecipe, *, via: str = "cli", commit: str | None = None,
+          blob: str | None = None) -> None:
+    """Log one render in the usage log (`via`: how it was made; `commit`/`blob`: which version)
+    — never the values."""
     from promptlib.metrics import usage_log  # noqa: PLC0415  (start-up: only this path loads it)
 
-    usage_log.append(item.id, item.file.collection, via=via,  # the usage log: never the values
-                     commit=shown.version.commit if shown.version else None, blob=shown.blob)
+    usage_log.append(item.id, item.file.collection, via=via, commit=commit, blob=blob)
 
 
 def version_note(recipe_id: str, version: Version) -> str:

@@ -171,7 +171,9 @@ def _stored_files(conn: sqlite3.Connection, known: Dir | None
 # --- parsing --------------------------------------------------------------------------------------
 
 
-Parsed = tuple[_Job, tuple[str, str, str, tuple[str, ...], str, str] | None, str | None]
+# (name, title, description, tags, variables as FTS text, template, variables as JSON)
+Fields = tuple[str, str, str, tuple[str, ...], str, str, str]
+Parsed = tuple[_Job, Fields | None, str | None]
 
 
 def parse(job: _Job) -> Parsed:
@@ -191,8 +193,11 @@ def parse(job: _Job) -> Parsed:
     variables = "\n".join(f"{v.name} {v.description}".strip() for v in r.variables)
     # The variables and the template go only into the `recipes` table: their compound words are
     # split here, in the worker processes of a big build (see `_fts_row` for the other fields).
+    # Each variable in full, as JSON: what `promptlib mcp` lists as a prompt's arguments.
+    arguments = json.dumps([{"name": v.name, **v.to_dict()} for v in r.variables],
+                           ensure_ascii=False, separators=(",", ":"))
     return job, (r.name, r.title, r.description, r.tags, index_text(variables),
-                 index_text(r.template)), None
+                 index_text(r.template), arguments), None
 
 
 def _fts_row(fid: int, name: str, tag_text: str, title: str, description: str, variables: str,
@@ -233,7 +238,7 @@ def _parse_all(jobs: Sequence[_Job]) -> Iterator[Parsed]:
             yield from _joined(*pending.popleft())
 
 
-_Remote = tuple[tuple[str, str, str, tuple[str, ...], str, str] | None, str | None]
+_Remote = tuple[Fields | None, str | None]
 
 
 def _parse_remote(job: tuple[str, str, str]) -> _Remote:
@@ -337,17 +342,19 @@ def _insert_batch(conn: sqlite3.Connection, batch: list[Parsed],
         dir_id = dir_ids[(job.collection, reldir)]
         name = filename.removesuffix(config.RECIPE_SUFFIX)
         if fields is None:
-            files.append((fid, dir_id, job.collection, job.relpath, name, "", "", "", problem))
+            files.append((fid, dir_id, job.collection, job.relpath, name, "", "", "", problem,
+                          "[]"))
             continue
-        _, title, description, tag_list, variables, template = fields
+        _, title, description, tag_list, variables, template, arguments = fields
         tag_text = " ".join(tag_list)
         files.append((fid, dir_id, job.collection, job.relpath, name, title, tag_text,
-                      description, None))
+                      description, None, arguments))
         fts.append(_fts_row(fid, name, tag_text, title, description, variables, template))
         words.append((fid, _words_text(name, tag_text, title, description)))
         tags += [(fid, t) for t in dict.fromkeys(tag_list)]
     conn.executemany("INSERT INTO files(id, dir_id, collection, relpath, name, title, tags, "
-                     "description, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+                     "description, problem, variables) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     files)
     conn.executemany("INSERT INTO recipes(rowid, name, tags, title, description, variables, "
                      "template) VALUES (?, ?, ?, ?, ?, ?, ?)", fts)
     conn.executemany("INSERT INTO words(rowid, text) VALUES (?, ?)", words)

@@ -53,6 +53,9 @@ CREATE TABLE files(
     id INTEGER PRIMARY KEY, dir_id INTEGER NOT NULL, collection TEXT NOT NULL,
     relpath TEXT NOT NULL, name TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
     tags TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '', problem TEXT,
+    -- Each variable's Variable.to_dict() plus its name, as a JSON list: `promptlib mcp` lists
+    -- prompt arguments from here, never parsing YAML (index/pages.py).
+    variables TEXT NOT NULL DEFAULT '[]',
     UNIQUE(collection, relpath));
 CREATE INDEX files_name ON files(name);
 CREATE INDEX files_dir ON files(dir_id);
@@ -87,11 +90,12 @@ class Index(NamedTuple):
 # --- opening --------------------------------------------------------------------------------------
 
 
-def fresh(progress: Progress | None = None) -> Index:
-    """The index, brought up to date with every collection: the one call `search` makes."""
+def fresh(progress: Progress | None = None, *, sweep: bool = True) -> Index:
+    """The index, brought up to date with every collection: the one call `search` makes.
+    (`sweep=False`: see `index.fresh.plan`.)"""
     colls = disk_collections()
     path = config.index_file()
-    conn, found, version = _read_plan(path, colls)
+    conn, found, version = _read_plan(path, colls, sweep=sweep)
     if conn is not None and found is not None and found.clean:
         return Index(conn, colls)
     with _write_lock():
@@ -100,7 +104,7 @@ def fresh(progress: Progress | None = None) -> Index:
             if conn is not None:
                 conn.close()
             conn = _open_for_writing(path)
-            found = plan(conn, colls)
+            found = plan(conn, colls, sweep=sweep)
         try:
             if not found.clean:
                 from promptlib.index import build as index_build  # noqa: PLC0415  (start-up: only this path loads it)
@@ -141,7 +145,7 @@ def _by_folder(files: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[s
     return folders
 
 
-def _read_plan(path: Path, colls: dict[str, Path]
+def _read_plan(path: Path, colls: dict[str, Path], *, sweep: bool = True
                ) -> tuple[sqlite3.Connection | None, Plan | None, int]:
     """Check the index without taking the write lock: the common, clean case."""
     if not path.exists():
@@ -149,7 +153,7 @@ def _read_plan(path: Path, colls: dict[str, Path]
     conn = _connect(path)
     try:
         if _usable(conn):
-            return conn, plan(conn, colls), _data_version(conn)
+            return conn, plan(conn, colls, sweep=sweep), _data_version(conn)
     except sqlite3.DatabaseError:
         pass
     conn.close()

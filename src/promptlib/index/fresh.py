@@ -84,7 +84,10 @@ class Plan(NamedTuple):
         return not (self.dirty or self.gone or self.head_changed)
 
 
-def plan(conn: sqlite3.Connection, colls: dict[str, Path]) -> Plan:
+def plan(conn: sqlite3.Connection, colls: dict[str, Path], *, sweep: bool = True) -> Plan:
+    """What changed. `sweep=False` skips the third check (in-place edits) except for collections
+    whose HEAD moved: for a caller that runs the full check often on its own (`promptlib mcp`'s
+    change watcher) and must answer each request in a few milliseconds."""
     stored_heads = dict(conn.execute("SELECT name, head FROM collections"))
     dirs = {(d.collection, d.reldir): d for d in map(Dir._make, conn.execute(
         "SELECT id, collection, reldir, mtime_ns, ino, nfiles FROM dirs ORDER BY id"))}
@@ -94,17 +97,18 @@ def plan(conn: sqlite3.Connection, colls: dict[str, Path]) -> Plan:
     for key, d in dirs.items():
         if d.collection in colls and dir_sig(colls[d.collection], d.reldir) != (d.mtime_ns, d.ino):
             dirty.add(key)
-    _sweep(conn, colls, dirs, dirty, moved)
+    _sweep(conn, colls, dirs, dirty, moved, bounded=sweep)
     gone = [name for name in stored_heads if name not in colls]
     return Plan(dirty, dirs, heads, gone, bool(moved))
 
 
 def _sweep(conn: sqlite3.Connection, colls: dict[str, Path], dirs: dict[tuple[str, str], Dir],
-           dirty: set[tuple[str, str]], moved: set[str]) -> None:
+           dirty: set[tuple[str, str]], moved: set[str], *, bounded: bool = True) -> None:
     """lstat() the files of every folder of a collection whose HEAD moved, plus up to SWEEP_FILES
-    others, resuming where the last search stopped. Marks folders with a changed file dirty."""
+    others (unless not `bounded`), resuming where the last search stopped. Marks folders with a
+    changed file dirty."""
     live = [d for key, d in dirs.items() if d.collection in colls and key not in dirty]
-    window = _window(live)
+    window = _window(live) if bounded else []
     swept = {d.id for d in window}
     window += [d for d in live if d.collection in moved and d.id not in swept]
     ids = [d.id for d in window]

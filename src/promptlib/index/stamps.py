@@ -16,7 +16,9 @@ from promptlib.utils.files import open_nofollow
 
 # The index file's format (`PRAGMA user_version`): bump it with db.py's schema. Here so that a
 # TAB can tell an old-format index without importing db.
-SCHEMA_VERSION = 2  # 2: compound words split and joined (terms.index_text)
+# 2: compound words split and joined (terms.index_text); 3: files.variables, each recipe's
+# variables as JSON (for `promptlib mcp`).
+SCHEMA_VERSION = 3
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 

@@ -2,8 +2,8 @@
 
 - **The usage log** (`config.usage_log()`, a JSON-lines file in the state dir, written by
   `usage_log.append` on the render hot path): one line per successful render — `time`, `id`,
-  `collection`, `person` — and never a variable value. `person` null means "the owner of this
-  log", resolved to the collection's git identity when the log is read.
+  `collection`, `person`, `via` (cli, pick or mcp) — and never a variable value. `person` null
+  means "the owner of this log", resolved to the collection's git identity when the log is read.
 - **Published usage** (opt in per collection: `promptlib team usage NAME --publish on`, or
   `collections: {NAME: {publish_usage: true}}` in config.yaml; off by default): per day and
   person, the number of renders of each of the collection's recipes, written to
@@ -46,11 +46,16 @@ if TYPE_CHECKING:
 # --- the usage log --------------------------------------------------------------------------------
 
 
-def record_render(recipe_id: str, collection: str, *, at: str | None = None) -> bool:
+def record_render(recipe_id: str, collection: str, *, at: str | None = None,
+                  via: str = "cli") -> bool:
     """Append one render to the local usage log (see `usage_log`, the render hot path)."""
     from promptlib.metrics import usage_log  # noqa: PLC0415  (start-up: only this path loads it)
 
-    return usage_log.append(recipe_id, collection, at=at)
+    return usage_log.append(recipe_id, collection, at=at, via=via)
+
+
+#: How a render can be made; any other `via` in a log line counts as "cli".
+VIAS = ("cli", "pick", "mcp")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class Render:
     id: str
     collection: str
     person: str | None
+    via: str = "cli"  # how it was made: "cli", "pick", "mcp"; lines from before `via` were cli
 
     @property
     def name(self) -> str:
@@ -93,8 +99,10 @@ def _render_from(entry: Any) -> Render | None:
     if not (isinstance(at, str) and isinstance(recipe_id, str) and isinstance(collection, str)
             and (person is None or isinstance(person, str))):
         return None
+    via = entry.get("via")
     day = iso_day(at[:10])
-    return None if day is None else Render(day, recipe_id, collection, person)
+    return None if day is None else Render(day, recipe_id, collection, person,
+                                           via if via in VIAS else "cli")
 
 
 def last_version(recipe_id: str) -> tuple[str | None, str | None]:

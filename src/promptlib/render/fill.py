@@ -113,6 +113,15 @@ def gather(recipe: Recipe, assignments: Sequence[str], *, stdin: BinaryIO, stdin
     return inputs
 
 
+def literal_inputs(recipe: Recipe, values: Mapping[str, str]) -> Inputs:
+    """Values given as plain text (`promptlib mcp`): each is what `-v NAME=VALUE` would set, and
+    never a file or stdin, whatever it starts with."""
+    inputs = Inputs()
+    for name, value in values.items():
+        inputs.set(_declared(recipe, name).name, value, "flag")
+    return inputs
+
+
 def _read_into(inputs: Inputs, variable: Variable, stream: BinaryIO, source: Source,
                max_chars: int | None, prefix: bytes = b"") -> None:
     limit = variable.max_chars or max_chars or DEFAULT_STDIN_MAX_CHARS

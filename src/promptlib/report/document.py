@@ -13,6 +13,8 @@ Voluntary adoption
 - renders: renders of the selected collections' recipes — from every published `usage/` file,
   except this machine's own, which the live local log replaces (so nothing counts twice).
 - renderers: distinct people (emails, `metrics.people`) with at least one render in the period.
+- by via: this machine's renders in the window by how they were made (`render`, `pick`, an MCP
+  client through `promptlib mcp`), each with its share; published files carry no `via`.
 - contributors: distinct authors (emails) of commits that add or change at least one recipe
   file in the period. The commit that seeds `local` from the starter library does not count.
 - known, rate: see `report.rates`.
@@ -34,11 +36,13 @@ By use case and by team: see `report.use_cases` and `report.rates`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from promptlib.metrics import usage as metrics_usage
 from promptlib.metrics.wins import Win, rounded
 from promptlib.report import compression, rates, spread, use_cases
 from promptlib.report.evidence import Evidence, gather, recipe_name
@@ -71,7 +75,7 @@ def build(since: str | None = None, until: str | None = None, by: By = "week",
 
     ev = gather(colls, in_window)
     sections = {
-        "adoption": [_adoption(ev), rates.adoption_rate(ev)],
+        "adoption": [_adoption(ev), rates.adoption_rate(ev), _by_via(ev)],
         "sharing": [_sharing(ev), spread.transmissions(ev)],
         "roi": [_roi(ev), compression.compression(ev)],
     }
@@ -123,6 +127,22 @@ def _adoption(ev: Evidence) -> Part:
         "publishing": {c.name: isinstance(configured.get(c.name), dict)
                        and configured[c.name].get("publish_usage") is True for c in ev.colls},
     }, per_period, {"renderers": 0, "renders": 0, "contributors": 0})
+
+
+def _by_via(ev: Evidence) -> Part:
+    return Part({"by_via": by_via(metrics_usage.read_log(), {c.name for c in ev.colls},
+                                  ev.in_window)})
+
+
+def by_via(local_log: Sequence[metrics_usage.Render], selected: set[str],
+           in_window: Callable[[str], str | None]) -> dict[str, dict[str, Any]]:
+    """How this machine's renders in the window were made (`promptlib render`, `pick`, an MCP
+    client), with each one's share. From the local log only: published usage counts carry no
+    `via`, so the other machines' renders are not split."""
+    made = Counter(r.via for r in local_log
+                   if r.collection in selected and in_window(r.day) is not None)
+    total = sum(made.values())
+    return {via: {"renders": n, "share": round(n / total, 3)} for via, n in sorted(made.items())}
 
 
 def _sharing(ev: Evidence) -> Part:
