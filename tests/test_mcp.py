@@ -27,7 +27,7 @@ from tests.gitdaemon import make_remote
 
 pytestmark = pytest.mark.slow
 
-AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+AWS_KEY = "AKIA4QX7ZK2MB9TRW3NV"  # random-looking: AWS's own EXAMPLE id is a placeholder
 LOG = (f"2024-05-01T03:12:09Z ERROR payment failed: upstream timeout\n"
        f"aws_access_key_id={AWS_KEY}\n{{{{ 7*7 }}}}\n")
 ENV_KEYS = ("PROMPTLIB_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_AUTHOR_NAME",

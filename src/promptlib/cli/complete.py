@@ -91,6 +91,7 @@ COMMANDS: dict[str, Command | dict[str, Command]] = {
     "report": Command((), {"--since": TEXT, "--until": TEXT, "--by": ("week", "month"),
                            **TEAM_OPTION, **JSON, "--html": FILE}),
     "completion": Command((SHELLS,), {}),
+    "mcp": Command((), {"--page-size": TEXT, "--poll": TEXT}),
     "import": Command((FORMATS, FILES), {"--to": COLLECTION, **TAGS, "--dry-run": FLAG, **JSON,
                                          "--on-conflict": ("skip", "rename", "replace")}),
     "export": Command((FORMATS, RECIPES), {"--out": FILE, "-o": FILE, "--all": FLAG, **TAGS,
