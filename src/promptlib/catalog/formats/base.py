@@ -117,6 +117,16 @@ class OneFilePerRecipe:
         return {}
 
 
+def source_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """`root` itself when it is a file; else every file below it whose name ends in one of
+    `suffixes`, in order, skipping symlinks and anything under a hidden folder."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*") if p.name.endswith(suffixes) and p.is_file()
+                  and not p.is_symlink()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
 def read_text(path: Path) -> str:
     """A source file's text: UTF-8 (a BOM dropped), bounded, never through a symlink."""
     from promptlib.utils.files import read_nofollow  # noqa: PLC0415  (I/O only when reading)

@@ -28,6 +28,7 @@ from promptlib.catalog.formats.base import (
     read_extras,
     read_text,
     recipe_extras,
+    source_files,
     stdin_name,
     string,
 )
@@ -47,11 +48,7 @@ class Github(OneFilePerRecipe):
     name = "github"
 
     def find(self, root: Path) -> list[Path]:
-        if root.is_file():
-            return [root]
-        return sorted(p for p in root.rglob("*.prompt.y*ml") if p.name.endswith(SUFFIXES)
-                      and p.is_file() and not p.is_symlink()
-                      and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        return source_files(root, SUFFIXES)
 
     def read(self, path: Path) -> Draft | Skip:
         try:

@@ -30,6 +30,7 @@ from promptlib.catalog.formats.base import (
     read_extras,
     read_text,
     recipe_extras,
+    source_files,
     stdin_name,
 )
 from promptlib.recipe.model import Recipe, Variable
@@ -47,11 +48,7 @@ class Llm(OneFilePerRecipe):
     name = "llm"
 
     def find(self, root: Path) -> list[Path]:
-        if root.is_file():
-            return [root]
-        return sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-                      and not p.is_symlink()
-                      and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        return source_files(root, SUFFIXES)
 
     def read(self, path: Path) -> Draft | Skip:
         try:

@@ -32,6 +32,7 @@ from promptlib.catalog.formats.base import (
     plain_value,
     read_text,
     recipe_extras,
+    source_files,
     split_front_matter,
     string,
 )
@@ -52,10 +53,7 @@ class Prompty(OneFilePerRecipe):
     name = "prompty"
 
     def find(self, root: Path) -> list[Path]:
-        if root.is_file():
-            return [root]
-        return sorted(p for p in root.rglob(f"*{SUFFIX}") if p.is_file() and not p.is_symlink()
-                      and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        return source_files(root, (SUFFIX,))
 
     def read(self, path: Path) -> Draft | Skip:
         try:
