@@ -260,7 +260,8 @@ TOOLS = [
     types.Tool(
         name="search_recipes", title="Search the prompt library",
         description="Ranked search over the team's prompt recipes, as `promptlib search` does. "
-                    "Words must all match (stemmed); \"quoted phrases\", prefix*, tag:NAME and "
+                    "Recipes holding every word rank first, then those holding most of them; "
+                    "\"quoted phrases\", prefix*, tag:NAME and "
                     "team:NAME work in the query.",
         input_schema={"type": "object", "properties": {
             "query": {"type": "string", "description": "What to look for, e.g. 'disk full'"},
