@@ -130,7 +130,7 @@ def _adoption(ev: Evidence) -> Part:
 
 
 def _by_via(ev: Evidence) -> Part:
-    return Part({"by_via": by_via(metrics_usage.read_log(), {c.name for c in ev.colls},
+    return Part({"by_via": by_via(ev.local_log, {c.name for c in ev.colls},
                                   ev.in_window)})
 
 

@@ -62,6 +62,7 @@ class Evidence:
     wins: list[tuple[str, metrics.Win]]  # (period, win) for the wins in the window
     rosters: dict[str, frozenset[str] | None]  # collection -> its roster's people, if it has one
     problems: list[str] = field(default_factory=list)
+    local_log: list[metrics_usage.Render] = field(default_factory=list)  # this machine's renders
     _recipes: dict[str, Recipe] | None = None
     _rendered: Counter[str] | None = None
 
@@ -134,7 +135,7 @@ def gather(colls: Sequence[Collection], in_window: Callable[[str], str | None]) 
         facts = {name: f.result() for name, f in greps.items()}
     renders = _renders(colls, usage, local_log, mine, me, in_window)
     return Evidence(list(colls), in_window, me, histories, facts, renders, wins, rosters,
-                    problems)
+                    problems, local_log)
 
 
 def _renders(colls: Sequence[Collection], usage: dict[str, list[metrics_usage.UsageCount]],
