@@ -12,6 +12,10 @@ recipe, and after a `git pull` that brings in one recipe; `render log-triage` wi
 (redaction on); a full index build (`search logs` with no index at all); and a shell TAB after
 `promptlib render log` — the call the bash script from `promptlib completion bash` makes.
 
+`ROWS=build,render make bench` times only the rows whose label holds one of those words
+(build, search, help, add, pull, render, tab), for quick comparisons while working on one path;
+the exit status then covers those rows only.
+
 The environment is cleaned of PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED: an installed promptlib
 runs from byte-code, and a warm-up run of each command writes it. Nothing outside the temporary
 folder is touched (PROMPTLIB_HOME, GIT_CONFIG_GLOBAL); it is removed afterwards.
@@ -40,6 +44,11 @@ RUNS = int(os.environ.get("RUNS", "7"))
 BUILD_RUNS = 3 if N <= 20_000 else 1
 RSS_BUDGET_MB = 150
 BUILD_BUDGET_S = 2.0 if N <= 10_000 else 20.0
+ROWS = [w.strip().lower() for w in os.environ.get("ROWS", "").split(",") if w.strip()]
+
+
+def wanted(label: str) -> bool:
+    return not ROWS or any(word in label.lower() for word in ROWS)
 
 
 class Sample(NamedTuple):
@@ -110,8 +119,12 @@ class Bench:
 
     def measure(self, label: str, cmd: Sequence[str], *, runs: int = RUNS,
                 before: Callable[[], None] | None = None, stdin: bytes | None = None,
-                ratio_budget: float | None = None, seconds_budget: float | None = None) -> Row:
-        """Median of `runs` timed runs of cmd, each right after one timed grep."""
+                ratio_budget: float | None = None, seconds_budget: float | None = None,
+                ) -> Row | None:
+        """Median of `runs` timed runs of cmd, each right after one timed grep (None when ROWS
+        leaves the row out)."""
+        if not wanted(label):
+            return None
         run(cmd, self.env, stdin)  # warm-up: page cache, byte-code
         samples, greps = [], []
         for _ in range(runs):
@@ -243,7 +256,7 @@ def main() -> int:
         rows.append(bench.measure("TAB: promptlib render log<TAB>", bench.promptlib(
             "__complete", "bash", "2", "promptlib render log", "--", "promptlib", "render",
             "log"), ratio_budget=0.5))
-        failed = [r.label for r in rows if not r.ok]
+        failed = [r.label for r in rows if r is not None and not r.ok]
         print(f"\npeak RSS budget: {RSS_BUDGET_MB} MB for every row. "
               + ("All within budget." if not failed else f"Over budget: {', '.join(failed)}."))
         return 1 if failed else 0
