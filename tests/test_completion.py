@@ -266,17 +266,39 @@ def test_the_completion_table_matches_the_typer_app():
     assert not problems, "\n".join(problems)
 
 
+_TAB_CHECK = ("import sys, atexit\n"
+              "atexit.register(lambda: print(sorted(m for m in ('typer', 'yaml', 'git', 'typing', "
+              "'tempfile', 'json', 'pathlib', 'platformdirs', 'promptlib.index.db', "
+              "'promptlib.index.fresh', 'promptlib.cli.fastpath') if m in sys.modules), "
+              "file=sys.stderr))\n"
+              "sys.argv = ['promptlib', '__complete', 'bash', '2', '', '--', 'promptlib', "
+              "'render', 'log']\n"
+              "from promptlib.cli import main\nmain()\n")
+
+
 def test_a_tab_imports_no_framework_no_typing_and_not_the_index_builder(library):
     """What keeps a TAB under half of grep's time (benchmarks/bench.py measures it)."""
-    code = ("import sys, atexit\n"
-            "atexit.register(lambda: print(sorted(m for m in ('typer', 'yaml', 'git', 'typing', "
-            "'tempfile', 'json', 'promptlib.index.db', 'promptlib.index.fresh', "
-            "'promptlib.cli.fastpath') if m in sys.modules), file=sys.stderr))\n"
-            "sys.argv = ['promptlib', '__complete', 'bash', '2', '', '--', 'promptlib', "
-            "'render', 'log']\n"
-            "from promptlib.cli import main\nmain()\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", _TAB_CHECK], capture_output=True, text=True,
                           check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert done.stdout == "log-parsing-script\nlog-triage\n"
+
+
+def test_without_promptlib_home_a_tab_still_imports_neither_pathlib_nor_platformdirs(
+        run, tmp_path):
+    """A real user has no PROMPTLIB_HOME: the XDG folders are found without platformdirs'
+    ~25 ms import, which the benchmark (it sets PROMPTLIB_HOME) would not show."""
+    env = {k: v for k, v in os.environ.items() if k != "PROMPTLIB_HOME"}
+    env.update(HOME=str(tmp_path / "user"), XDG_DATA_HOME="", XDG_CACHE_HOME="",
+               XDG_STATE_HOME="")
+    for args in (["init"], ["search", "logs"]):
+        done = subprocess.run([sys.executable, "-m", "promptlib", *args], env=env,
+                              capture_output=True, text=True, check=False, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "user/.cache/promptlib/index.sqlite3").is_file()
+    done = subprocess.run([sys.executable, "-c", _TAB_CHECK], capture_output=True, text=True,
+                          env=env, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "[]"
     assert done.stdout == "log-parsing-script\nlog-triage\n"

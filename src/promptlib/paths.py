@@ -2,12 +2,22 @@
 
 `PROMPTLIB_HOME` set means *everything* lives under it (DESIGN §3); tests and CI rely on that.
 Nothing here creates anything: it only says where things are.
+
+The home, collections and cache folders also exist as plain strings (`home_dir()`, …) for a
+shell TAB (index/names.py), which has ~30 ms in all: importing pathlib costs it ~9 ms and
+platformdirs ~25 ms. So pathlib is imported only when a Path is asked for, and on Linux the
+XDG folders are found here as platformdirs finds them (tests/test_paths.py compares the two);
+anything unusual (another OS, a relative HOME or XDG variable) is asked of platformdirs itself.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import sys
+
+TYPE_CHECKING = False  # typing itself costs a TAB ~10 ms; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ENV_HOME = "PROMPTLIB_HOME"
 ENV_EDITOR = ("VISUAL", "EDITOR")
@@ -39,23 +49,67 @@ TTY = "/dev/tty"
 
 def home() -> Path:
     """The data home: config and collections."""
+    return _path(home_dir())
+
+
+def home_dir() -> str:
+    """`home()` as a string, without pathlib."""
     explicit = os.environ.get(ENV_HOME)
     if explicit:
-        return Path(explicit).expanduser().absolute()
-    from platformdirs import user_data_path  # noqa: PLC0415  (only when PROMPTLIB_HOME is unset)
-
-    return user_data_path(APP_NAME, appauthor=False)
+        return _absolute(os.path.expanduser(explicit))
+    return _platform_dir("data")
 
 
-def _home_or(platform_dir: str) -> Path:
+def _home_or(platform_dir: str) -> str:
     explicit = os.environ.get(ENV_HOME)
     if explicit:
-        return Path(explicit).expanduser().absolute() / platform_dir
-    import platformdirs  # noqa: PLC0415  (only when PROMPTLIB_HOME is unset)
+        return os.path.join(_absolute(os.path.expanduser(explicit)), platform_dir)
+    return _platform_dir(platform_dir)
 
-    if platform_dir == "cache":
-        return platformdirs.user_cache_path(APP_NAME, appauthor=False)
-    return platformdirs.user_state_path(APP_NAME, appauthor=False)
+
+def _absolute(path: str) -> str:
+    """As `Path.absolute()`: the current folder in front of a relative path, nothing resolved."""
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+
+
+# platformdirs' user folders on Linux: the XDG variable, else the default under the home.
+_XDG = {"data": ("XDG_DATA_HOME", "~/.local/share"), "cache": ("XDG_CACHE_HOME", "~/.cache"),
+        "state": ("XDG_STATE_HOME", "~/.local/state")}
+
+
+def _platform_dir(kind: str) -> str:
+    found = _plain_xdg_dir(kind)
+    if found is not None:
+        return found
+    import platformdirs  # noqa: PLC0415  (~25 ms: only off Linux or for an unusual environment)
+
+    finder = {"data": platformdirs.user_data_dir, "cache": platformdirs.user_cache_dir,
+              "state": platformdirs.user_state_dir}[kind]
+    return finder(APP_NAME, appauthor=False)
+
+
+def _plain_xdg_dir(kind: str) -> str | None:
+    """What platformdirs answers on Linux when the environment is plain, else None: an XDG
+    variable that is unset, empty or an absolute path without spaces around it, and a HOME that
+    is unset or absolute. (platformdirs versions differ only outside those cases.)"""
+    if sys.platform != "linux" or hasattr(sys, "getandroidapilevel"):
+        return None
+    variable, default = _XDG[kind]
+    value = os.environ.get(variable, "")
+    if value:
+        ok = value.startswith("/") and value == value.strip()
+        return os.path.join(value, APP_NAME) if ok else None
+    home = os.environ.get("HOME")
+    if home is not None and not home.startswith("/"):
+        return None
+    base = os.path.expanduser(default)
+    return os.path.join(base, APP_NAME) if base.startswith("/") else None
+
+
+def _path(text: str) -> Path:
+    from pathlib import Path  # noqa: PLC0415  (see the module's docstring)
+
+    return Path(text)
 
 
 def config_file() -> Path:
@@ -63,7 +117,12 @@ def config_file() -> Path:
 
 
 def collections_dir() -> Path:
-    return home() / "collections"
+    return _path(collections_dir_text())
+
+
+def collections_dir_text() -> str:
+    """`collections_dir()` as a string, without pathlib."""
+    return os.path.join(home_dir(), "collections")
 
 
 def collection_dir(name: str) -> Path:
@@ -72,15 +131,20 @@ def collection_dir(name: str) -> Path:
 
 
 def cache_dir() -> Path:
-    return _home_or("cache")
+    return _path(_home_or("cache"))
 
 
 def state_dir() -> Path:
-    return _home_or("state")
+    return _path(_home_or("state"))
 
 
 def index_file() -> Path:
-    return cache_dir() / "index.sqlite3"
+    return _path(index_file_text())
+
+
+def index_file_text() -> str:
+    """`index_file()` as a string, without pathlib."""
+    return os.path.join(_home_or("cache"), "index.sqlite3")
 
 
 def index_lock_file() -> Path:
@@ -127,10 +191,11 @@ def starter_library() -> Path:
     In a wheel it is package data at `promptlib/library`; in an editable install from a checkout
     it is the repository's own `library/` beside `src/`.
     """
-    packaged = Path(__file__).with_name("library")
+    here = _path(__file__)
+    packaged = here.with_name("library")
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "library"
+    return here.resolve().parents[2] / "library"
 
 
 def editor() -> str | None:

@@ -2,11 +2,12 @@
 
 A TAB must answer within 0.5x `grep -ril` at 10,000 recipes (~30 ms, DESIGN §6), and Python
 alone takes a third of that to start. So this module imports nothing but sqlite3 and the
-index's stamps, and checks freshness the cheap way: each collection's HEAD and the (mtime,
-inode) of every indexed folder, which change whenever a recipe is added, removed, renamed,
-pulled, or saved by an editor that writes a new file — not the per-file sweep a search makes
-(an edit in place changes a title, never a name). When those checks find the index behind, it
-is brought up to date as a search would (`db.fresh`), once. A home that does not exist yet
+index's stamps (not even pathlib: it uses paths' plain-string forms), and checks freshness the
+cheap way: each collection's HEAD and the (mtime, inode) of every indexed folder, which change
+whenever a recipe is added, removed, renamed, pulled, or saved by an editor that writes a new
+file — not the per-file sweep a search makes (an edit in place changes a title, never a name).
+When those checks find the index behind, it is brought up to date as a search would
+(`db.fresh`), once. A home that does not exist yet
 offers nothing: a TAB never creates it.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from pathlib import Path
 
 from promptlib import paths
 from promptlib.index.stamps import SCHEMA_VERSION, dir_sig, read_head, valid_name
@@ -70,22 +70,24 @@ def collections(prefix: str, *, teams_only: bool = False) -> list[tuple[str, int
     return [(name, counts.get(name, 0)) for name in found]
 
 
-def _disk_collections() -> dict[str, Path]:
+def _disk_collections() -> dict[str, str]:
     """As `fresh.disk_collections`, but never creating the home."""
     try:
-        entries = list(os.scandir(paths.collections_dir()))
+        entries = list(os.scandir(paths.collections_dir_text()))
     except OSError:
         return {}
     entries.sort(key=lambda e: (e.name != paths.LOCAL_COLLECTION, e.name))
-    return {e.name: Path(e.path) for e in entries
+    return {e.name: e.path for e in entries
             if valid_name(e.name) and e.is_dir(follow_symlinks=False)
-            and Path(e.path, ".git").is_dir()}
+            and os.path.isdir(os.path.join(e.path, ".git"))}
 
 
-def _has_remote(path: Path) -> bool:
+def _has_remote(path: str) -> bool:
     """Whether the clone has its `origin`, from .git/config: no git process for a TAB."""
     try:
-        text = Path(path, ".git", "config").read_text(encoding="utf-8", errors="replace")
+        with open(os.path.join(path, ".git", "config"), encoding="utf-8",
+                  errors="replace") as config:
+            text = config.read()
     except OSError:
         return False
     return any(line.strip() == _REMOTE_SECTION for line in text.splitlines())
@@ -108,11 +110,11 @@ def _index() -> sqlite3.Connection | None:
     return conn
 
 
-def _in_step(colls: dict[str, Path]) -> sqlite3.Connection | None:
+def _in_step(colls: dict[str, str]) -> sqlite3.Connection | None:
     """The index file, opened read-only, if it is of this version and in step with `colls` as
     far as their HEADs and folders tell; else None."""
-    path = paths.index_file()
-    if not path.exists():
+    path = paths.index_file_text()
+    if not os.path.exists(path):
         return None
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2)
     try:
