@@ -80,3 +80,4 @@ def test_the_plain_string_forms_import_neither_pathlib_nor_platformdirs(tmp_path
     assert done.stdout.splitlines() == [
         f"{tmp_path}/.local/share/promptlib/collections "
         f"{tmp_path}/.cache/promptlib/index.sqlite3", "[]"]
+

@@ -391,3 +391,13 @@ def test_a_recipe_never_committed_has_no_version(cli, home):
     assert result.exit_code == 3, result.output
     assert "no committed version yet" in result.stderr
     assert cli("diff", "disk-full").exit_code == 3
+
+
+@pytest.mark.parametrize("data", [b"", b"hello\n", bytes(range(256)) * 300])
+def test_blob_id_is_gits_blob_id(data):
+    """A render's usage line names the recipe's blob; it must be the id git gives the file."""
+    from promptlib.catalog.recipes import blob_id
+
+    done = subprocess.run(["git", "hash-object", "--stdin"], input=data, capture_output=True,
+                          check=True)
+    assert blob_id(data) == done.stdout.decode().strip()

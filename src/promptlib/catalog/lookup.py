@@ -13,7 +13,6 @@ recipe, as `share` leaves them: then the name means the copy in the default coll
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +79,8 @@ def pick(ref: str, name: str, files: list[RecipeFile]) -> RecipeFile:
 
 
 def did_you_mean(name: str, names: list[str]) -> str | None:
+    import difflib  # noqa: PLC0415  (~3 ms: only a name that matches nothing pays for it)
+
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
     return f"did you mean: {', '.join(close)}?" if close else None
 

@@ -8,8 +8,6 @@ collection are never followed (a pulled tree may hold `leak.yaml -> /etc/passwd`
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +106,9 @@ def create_collection(name: str) -> Collection:
 
 
 def _create_collection(path: Path, *, seed: bool) -> None:
+    import shutil  # noqa: PLC0415  (with tempfile ~4 ms: a render or search never creates one)
+    import tempfile  # noqa: PLC0415
+
     from promptlib.gitops import run as gitops  # noqa: PLC0415  (start-up: only this path loads it)
 
     # Build beside the final place and rename, so a crash never leaves half a collection.
