@@ -3,7 +3,8 @@
 Every request is answered from `library.Library` in a worker thread, so the event loop keeps
 reading requests while a render runs: a hostile template costs its own request at most the
 sandbox's bounds (a couple of seconds) and every other request is answered meanwhile. Renders
-take turns (one at a time: each forks a bounded worker); reads run two at a time.
+take turns (one at a time: each forks a bounded worker, from the fork server that `serve` starts:
+`sandbox.forkserver`); reads run two at a time.
 
 Errors: a PromptlibError becomes an MCP error with its message (invalid params for a bad name or
 value, internal error for a template that breaks the sandbox), a tool reports it in its result
