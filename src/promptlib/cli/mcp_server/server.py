@@ -200,6 +200,15 @@ class Service:
                 await self._announce()
             self.seen = now
 
+    async def warm(self) -> None:
+        """Load what the first render needs while the client is still starting up, in a worker
+        thread: a get that comes first anyway waits for it (Python's import lock) and no
+        longer. A failure is only logged: the render that needs it will say what is wrong."""
+        try:
+            await anyio.to_thread.run_sync(self.lib.warm, limiter=self.reads)
+        except Exception:
+            log.exception("could not load the renderer ahead of time")
+
     async def _announce(self) -> None:
         log.info("the library changed: telling the client")
         await self.bus.publish(PromptsListChanged())
@@ -215,6 +224,7 @@ class Service:
         options = self.server.create_initialization_options(
             NotificationOptions(prompts_changed=True, resources_changed=True))
         async with stdio_server() as (read, write), anyio.create_task_group() as tasks:
+            tasks.start_soon(self.warm)
             tasks.start_soon(self.watch, poll)
             await self.server.run(read, write, options)
             tasks.cancel_scope.cancel()
