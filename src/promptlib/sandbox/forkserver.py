@@ -2,9 +2,10 @@
 
 `promptlib mcp` lives long and is big (~70 MB with the MCP SDK, pydantic and anyio loaded), and
 `os.fork()` costs in proportion: copying the page tables, then copy-on-write faults in the child
-while it renders and in the parent afterwards. Measured on the 2-core dev box, a render through
-the sandbox cost ~15 ms forked from the server and ~10 ms from a ~20 MB process, the fork alone
-(with exit and reap) ~5 ms against ~2.4 ms, and more under load. So `start()` spawns a small
+while it renders and in the parent afterwards. Measured on the 2-core dev box, per prompts/get
+at 10,000 recipes (CPU time from /proc): server 11 ms + worker 9 ms with the worker forked from
+the server; server 4.4 ms + fork server 1.4 ms + worker 4.5 ms with it forked from here, and the
+get's median halved (24-36 ms to 11-16 ms, quiet or with busy loops). So `start()` spawns a small
 Python process (`main`: promptlib's sandbox and Jinja2, nothing else) and, from then on,
 `sandbox.api.render_template` hands each render to it: the fork server calls the very same
 `render_template`, which forks the very same worker (rlimits, output cap, wall deadline), now
@@ -13,15 +14,17 @@ sandbox's, unchanged; only the process that forks differs. `promptlib render` re
 is small itself, so it never starts one.
 
 The protocol is the worker's framing (`sandbox.worker.write_frame`) over the fork server's stdin
-and stdout: it announces `R` when ready; a request is `J` JSON [template, context] (the context
-already checked to be plain data); an answer is `O` the output (UTF-8) or `J` [kind, message]
-of the template's TemplateError or SecurityError. One render at a time (a lock).
+and stdout, in UTF-8 that lets lone surrogates through, as the worker's pipe does: it announces
+`R` when ready; a request is `J` JSON [template, context] (the context already checked to be
+plain data); an answer is `O` the output or `J` [kind, message] of the template's TemplateError
+or SecurityError. One render at a time (a lock).
 
 It fails safe: if the fork server cannot start, dies, or breaks the protocol, the render runs the
-way it does without one (the worker forked from this process) and the next render starts a new
-fork server; if it does not answer within the sandbox's own deadline plus a grace, it is killed
-and the render fails with the sandbox's time-out error. It ends when its stdin closes, so it
-never outlives the process that started it, even a SIGKILLed one. POSIX only, like the worker.
+way it does without one (the worker forked from this process, `api.render_here`) while a new
+fork server starts (MAX_RESTARTS in all); if it does not answer within the sandbox's own deadline
+plus a grace, it is killed and the render fails with the sandbox's time-out error. It ends when
+its stdin closes, so it never outlives the process that started it, even a SIGKILLed one. POSIX
+only, like the worker.
 """
 
 from __future__ import annotations
@@ -93,7 +96,8 @@ class _Server:
             self.ready = True
         deadline = time.monotonic() + api.RENDER_SECONDS + GRACE_SECONDS
         try:
-            send_frame(self.requests, b"J", json.dumps([source, context]).encode(), deadline)
+            request = json.dumps([source, context], ensure_ascii=False)  # no 6-byte escapes
+            send_frame(self.requests, b"J", request.encode("utf-8", "surrogatepass"), deadline)
         except TimeoutError:
             raise _StuckError from None
         except OSError:  # BrokenPipeError: it died
@@ -238,7 +242,7 @@ def main() -> None:
 def _answer(request: bytes) -> tuple[bytes, bytes]:
     import json  # noqa: PLC0415  (stdlib, kept off the start-up path)
 
-    source, context = json.loads(request)
+    source, context = json.loads(request.decode("utf-8", "surrogatepass"))
     try:
         text = api.render_template(source, context)
     except SecurityError as exc:
