@@ -1,12 +1,13 @@
 """Measure one sandbox call from the outside: wall time and the peak RSS of its whole process tree.
 
-    python tests/sandbox_measure.py render|variables|check TEMPLATE
+    python tests/sandbox_measure.py render|render-forkserver|variables|check TEMPLATE
 
 Runs a fresh `python -c` that imports promptlib.sandbox.api and makes the call, then prints one JSON
 object: {"wall": seconds, "maxrss_kb": peak RSS of the largest process in that tree, "returncode",
-"result": what the call returned or raised}. This script is itself a fresh process, so
-`RUSAGE_CHILDREN` covers exactly that run: the `python -c` and the worker it forked (which it
-reaped).
+"result": what the call returned or raised}. `render-forkserver` renders through a fork
+server (`sandbox.forkserver`), stopped and reaped afterwards so that it is measured too. This
+script is itself a fresh process, so `RUSAGE_CHILDREN` covers exactly that run: the `python -c`
+and the worker it forked (which it reaped).
 """
 
 from __future__ import annotations
@@ -25,17 +26,22 @@ from promptlib.sandbox import api as sandbox
 from promptlib.errors import TemplateError
 
 mode, source = sys.argv[1], sys.argv[2]
+if mode == "render-forkserver":
+    from promptlib.sandbox import forkserver
+    forkserver.start()
 try:
-    if mode == "render":
+    if mode in ("render", "render-forkserver"):
         value = sandbox.render_template(source, {"name": "world"})
     elif mode == "variables":
         value = sorted(sandbox.template_variables(source))
     else:
         value = [sorted(r) if isinstance(r, frozenset) else [type(r).__name__, str(r)]
                  for r in sandbox.check_templates(["{{ a }}", source, "{{ b }}"])]
-    result = {"ok": True, "value": value if mode != "render" else value[:200]}
+    result = {"ok": True, "value": value[:200] if mode.startswith("render") else value}
 except TemplateError as exc:
     result = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+if mode == "render-forkserver":
+    forkserver.stop()
 print(json.dumps(result))
 """
 

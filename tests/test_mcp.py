@@ -207,6 +207,54 @@ def test_a_slow_template_does_not_hold_up_other_requests(seeded: Path):
     serve(body)
 
 
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of each child of `pid`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, ValueError, IndexError):
+                continue  # it ended meanwhile
+            if ppid == pid:
+                found.append((int(entry.name), cmdline))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_renders_fork_their_worker_from_the_fork_server_not_from_the_server(seeded: Path):
+    collection = seeded / "collections" / "local" / "incident-response"
+    (collection / "spin.yaml").write_text(recipe_yaml(
+        "spin", template="{% for i in range(9000) %}{% for j in range(9000) %}{% endfor %}"
+                "{% endfor %}{{ host }}\n"))
+    seen: dict[str, int] = {"under the fork server": 0, "under the server": 0}
+
+    async def body(client: Client) -> None:
+        done = anyio.Event()
+
+        async def slow() -> None:
+            await error_of(client.get_prompt("spin", {"host": "a"}))  # 2 s in its worker
+            done.set()
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(slow)
+            while not done.is_set():
+                for pid, cmdline in children(os.getpid()):
+                    if " mcp " not in f"{cmdline} ":
+                        continue
+                    for child, child_cmdline in children(pid):
+                        if "promptlib.sandbox.forkserver" in child_cmdline:
+                            seen["under the fork server"] += len(children(child))
+                        elif child_cmdline == cmdline:  # a fork of the server itself
+                            seen["under the server"] += 1
+                await anyio.sleep(0.05)
+
+    serve(body)
+    assert seen["under the fork server"] > 0
+    assert seen["under the server"] == 0
+
+
 # --- completion, tools, resources ----------------------------------------------------------------
 
 

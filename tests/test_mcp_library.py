@@ -175,3 +175,18 @@ def test_a_hand_edit_in_place_shows_after_the_watchers_check(lib: library.Librar
     lib.signature()  # the change watcher's poll
     titles = {p.name: p.title for p in walk(lib)}
     assert titles["log-triage"] == "Triage logs, edited in place"
+
+
+def test_warm_loads_what_a_render_needs_and_touches_nothing(home: Path):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom promptlib.cli.mcp_server.library import Library\nLibrary().warm()\n"
+            "print(all(m in sys.modules for m in ('yaml', 'promptlib.redact.detector', "
+            "'promptlib.settings', 'promptlib.store.allow_lists', 'promptlib.metrics.usage_log'"
+            ")), 'jinja2' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "True False\n"  # Jinja2 is the fork server's
+    assert not home.exists()  # no home created, no usage log written

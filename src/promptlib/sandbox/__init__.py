@@ -1,2 +1,3 @@
 """The bounded Jinja2 worker: `api` (render, analyse, check), `env` (the sandboxed environment and
-its interceptors), `worker` (fork, rlimits, pipe) and `limits` (size bounds)."""
+its interceptors), `worker` (fork, rlimits, pipe), `limits` (size bounds) and `forkserver` (a
+small process that forks the workers of a big one)."""

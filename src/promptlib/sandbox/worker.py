@@ -43,9 +43,12 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from promptlib.sandbox.limits import MIB
+
+if TYPE_CHECKING:
+    import select
 
 # Frame kinds on the worker's pipe: b"O" a piece of UTF-8 output, b"E" the end of a good
 # output, b"J" a JSON result or error.
@@ -71,6 +74,27 @@ def write_frame(fd: int, kind: bytes, payload: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
+
+
+def send_frame(fd: int, kind: bytes, payload: bytes, deadline: float) -> None:
+    """`write_frame` to a non-blocking `fd`, waiting for room in the pipe until `deadline` (a
+    time.monotonic()): TimeoutError then, BrokenPipeError if its reader is gone."""
+    import select  # noqa: PLC0415  (stdlib, kept off the start-up path)
+    import time  # noqa: PLC0415  (stdlib, kept off the start-up path)
+
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    header = kind + len(payload).to_bytes(_HEADER_SIZE - 1, "big")
+    for data in (header, payload):
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError from None
+                poller.poll(int(remaining * 1000) + 1)
 
 
 def write_json(fd: int, value: object) -> None:
@@ -201,6 +225,54 @@ def _grow_pipe(fd: int) -> None:
             fcntl.fcntl(fd, size_op, MIB)
 
 
+def readable(fd: int) -> select.poll:
+    """A poll object that wakes when `fd` has data, or its writer closed it."""
+    import select  # noqa: PLC0415  (stdlib, kept off the start-up path)
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return poller
+
+
+class Frames:
+    """The frames (`write_frame`) arriving on the read end `fd` of a pipe."""
+
+    def __init__(self, fd: int, poller: select.poll | None = None) -> None:
+        self.fd = fd
+        self.poller = poller if poller is not None else readable(fd)
+        self.buffer = bytearray()
+        self.eof = False
+
+    def next(self, deadline: float | None) -> tuple[bytes, bytes] | None:
+        """The next frame, or None at end of stream. Raises TimeoutError at the deadline (a
+        time.monotonic(); None waits as long as it takes)."""
+        import time  # noqa: PLC0415  (stdlib, kept off the start-up path)
+
+        while True:
+            if len(self.buffer) >= _HEADER_SIZE:
+                size = int.from_bytes(self.buffer[1:_HEADER_SIZE], "big")
+                end = _HEADER_SIZE + size
+                if len(self.buffer) >= end:
+                    kind = bytes(self.buffer[:1])
+                    with memoryview(self.buffer) as view:
+                        payload = bytes(view[_HEADER_SIZE:end])
+                    del self.buffer[:end]  # cheap: bytearray drops its head in place
+                    return kind, payload
+            if self.eof:
+                return None
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.poller.poll(max(1, int(remaining * 1000) + 1)):
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError
+                    continue
+            chunk = os.read(self.fd, MIB)
+            if chunk:
+                self.buffer += chunk
+            else:
+                self.eof = True
+
+
 class Worker:
     """One forked child, running `job(write_fd)` with `memory_bytes` of memory on top of what it
     inherits, and the read end of its pipe. Use it as a context manager: on any way out the
@@ -213,7 +285,7 @@ class Worker:
         import json  # noqa: F401, PLC0415  (pre-imported before the fork, so workers inherit it)
         import math  # noqa: F401, PLC0415  (pre-imported before the fork, so workers inherit it)
         import resource  # noqa: F401, PLC0415  (pre-imported before the fork, so workers inherit it)
-        import select  # noqa: PLC0415  (stdlib, kept off the start-up path)
+        import select  # noqa: F401, PLC0415  (pre-imported before the fork, so workers inherit it)
         import signal  # noqa: F401, PLC0415  (pre-imported before the fork, so workers inherit it)
         import time  # noqa: F401, PLC0415  (pre-imported before the fork, so workers inherit it)
         import warnings  # noqa: PLC0415  (stdlib, kept off the start-up path)
@@ -225,8 +297,7 @@ class Worker:
             # Everything that can fail is done before the fork, so that after it nothing stands
             # between the child and the `with` block that reaps it.
             _grow_pipe(read_fd)
-            self.poller = select.poll()
-            self.poller.register(read_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+            self.poller = readable(read_fd)
             with warnings.catch_warnings():
                 # Python >= 3.12 warns about fork in a threaded process; the child only runs
                 # our code and imports nothing, so the warning does not apply.
@@ -242,36 +313,16 @@ class Worker:
         os.close(write_fd)
         self.pid: int | None = pid
         self.fd = read_fd
-        self.buffer = bytearray()
-        self.eof = False
+        self.frames = Frames(read_fd, self.poller)
         self.status: int | None = None
+
+    @property
+    def eof(self) -> bool:
+        return self.frames.eof
 
     def frame(self, deadline: float) -> tuple[bytes, bytes] | None:
         """The next frame, or None at end of stream. Raises TimeoutError at the deadline."""
-        import time  # noqa: PLC0415  (stdlib, kept off the start-up path)
-
-        while True:
-            if len(self.buffer) >= _HEADER_SIZE:
-                size = int.from_bytes(self.buffer[1:_HEADER_SIZE], "big")
-                end = _HEADER_SIZE + size
-                if len(self.buffer) >= end:
-                    kind = bytes(self.buffer[:1])
-                    with memoryview(self.buffer) as view:
-                        payload = bytes(view[_HEADER_SIZE:end])
-                    del self.buffer[:end]  # cheap: bytearray drops its head in place
-                    return kind, payload
-            if self.eof:
-                return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self.poller.poll(max(1, int(remaining * 1000) + 1)):
-                if time.monotonic() >= deadline:
-                    raise TimeoutError
-                continue
-            chunk = os.read(self.fd, MIB)
-            if chunk:
-                self.buffer += chunk
-            else:
-                self.eof = True
+        return self.frames.next(deadline)
 
     def close(self, kill: bool = False) -> int:
         """Reap the child (killing it first if asked or if it is still running); its wait status,

@@ -5,6 +5,8 @@
 - `server`: the SDK's low-level server over stdio, the error mapping, the change watcher.
 
 The SDK (the `promptlib[mcp]` extra) is imported only by `serve`, so nothing else pays for it.
+`serve` starts the sandbox's fork server first (`sandbox.forkserver`), before the SDK makes this
+process big: renders fork their bounded worker from it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,18 @@ INSTALL_HINT = "promptlib mcp needs the MCP SDK: pip install 'promptlib[mcp]'"
 
 def serve(*, page_size: int, poll_seconds: float) -> None:
     """Serve MCP over stdin/stdout until the client closes the connection."""
+    from promptlib.sandbox import forkserver  # noqa: PLC0415  (start-up: only this command loads it)
+
+    # First, so that it gets ready while the SDK imports: every render forks its bounded worker
+    # from the fork server's ~20 MB, not from this process's ~70 MB (sandbox.forkserver).
+    forkserver.start()
+    try:
+        _serve(page_size, poll_seconds)
+    finally:
+        forkserver.stop()
+
+
+def _serve(page_size: int, poll_seconds: float) -> None:
     import logging  # noqa: PLC0415  (start-up: only this command loads it)
     import sys  # noqa: PLC0415  (start-up: only this command loads it)
 

@@ -3,7 +3,8 @@
 Every request is answered from `library.Library` in a worker thread, so the event loop keeps
 reading requests while a render runs: a hostile template costs its own request at most the
 sandbox's bounds (a couple of seconds) and every other request is answered meanwhile. Renders
-take turns (one at a time: each forks a bounded worker); reads run two at a time.
+take turns (one at a time: each forks a bounded worker, from the fork server that `serve` starts:
+`sandbox.forkserver`); reads run two at a time.
 
 Errors: a PromptlibError becomes an MCP error with its message (invalid params for a bad name or
 value, internal error for a template that breaks the sandbox), a tool reports it in its result
@@ -199,6 +200,15 @@ class Service:
                 await self._announce()
             self.seen = now
 
+    async def warm(self) -> None:
+        """Load what the first render needs while the client is still starting up, in a worker
+        thread: a get that comes first anyway waits for it (Python's import lock) and no
+        longer. A failure is only logged: the render that needs it will say what is wrong."""
+        try:
+            await anyio.to_thread.run_sync(self.lib.warm, limiter=self.reads)
+        except Exception:
+            log.exception("could not load the renderer ahead of time")
+
     async def _announce(self) -> None:
         log.info("the library changed: telling the client")
         await self.bus.publish(PromptsListChanged())
@@ -214,6 +224,7 @@ class Service:
         options = self.server.create_initialization_options(
             NotificationOptions(prompts_changed=True, resources_changed=True))
         async with stdio_server() as (read, write), anyio.create_task_group() as tasks:
+            tasks.start_soon(self.warm)
             tasks.start_soon(self.watch, poll)
             await self.server.run(read, write, options)
             tasks.cancel_scope.cancel()
