@@ -33,7 +33,7 @@ class Facts:
 
 
 def recipe_facts(coll: Collection) -> Facts:
-    out = gitops.run(coll.path, "grep", "-z", "-I", "--full-name", "--no-color", "-A1",
+    out = gitops.read(coll.path, "grep", "-z", "-I", "--full-name", "--no-color", "-A1",
                      "-e", "^shared_from:", "-e", "^tags:", "--", "*.yaml",
                      with_exceptions=False)
     facts = parse_grep(out)
