@@ -207,7 +207,7 @@ def read(path: Path, *args: str, with_exceptions: bool = True) -> str:
     import os  # noqa: PLC0415  (stdlib, kept off the start-up path)
     import subprocess  # noqa: PLC0415  (stdlib, kept off the start-up path)
 
-    env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **GIT_ENV}
+    env = paths.child_env({"LANGUAGE": "C", "LC_ALL": "C", **GIT_ENV})
     # GitPython's `expand_path` (not `Path.resolve`, which follows symlinks), and its fallback
     # to this process's folder for one it cannot enter: the same folder either way.
     expanded = os.path.expandvars(os.path.expanduser(str(path)))  # noqa: PTH111
