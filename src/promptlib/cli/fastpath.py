@@ -41,8 +41,7 @@ def fast_command(args: Sequence[str]) -> Callable[[], None] | None:
 
         report = report_flow.parse_report_args(args[1:])
         if report is not None:
-            return lambda: report_flow.run_report(report.since, report.until, report.by,
-                                                  report.teams, report.as_json, report.html)
+            return lambda: report_flow.run_in_process(report)
     if args[:1] == ["redact"]:
         from promptlib.cli import redact_flow  # noqa: PLC0415  (start-up: only this path loads it)
 
