@@ -6,9 +6,10 @@ own options, each spelled out) is parsed here (`parse_report_args`); anything un
 `-`) returns None and goes to Typer, which owns every usage message.
 
 The report allocates about a million small objects (renders, history events, the document) and
-frees them all by reference counting: none of them is ever in a reference cycle. Python's cyclic
-collector would still walk them a couple of hundred times on the way (0.06-0.1 s of a cold
-report's ~1 s, measured at 10,000 recipes), so it is paused for the command (`collector_paused`).
+reference counting frees them: they hold no reference cycles for the cyclic collector to find.
+The collector would still walk them a couple of hundred times on the way (0.06-0.1 s of a cold
+report's ~1 s, measured at 10,000 recipes), so it is paused for the command (`collector_paused`)
+and runs again, as usual, after it.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def run_in_process(args: ReportArgs) -> None:
     import gc  # noqa: PLC0415  (stdlib, kept off the start-up path)
 
     # On its way out Python collects every object still alive (every module's), ~20 ms after a
-    # report. Nothing left needs the collector: the report's files are closed and its git
-    # processes waited for, and none of its objects is in a cycle. So it is skipped.
+    # report. Nothing left needs it: the report's files are closed and its git processes waited
+    # for. Frozen objects are left out of that last collection.
     gc.freeze()
 
 
@@ -85,8 +86,8 @@ def run_report(since: str | None, until: str | None, by: By, teams: Sequence[str
 
 def _run(since: str | None, until: str | None, by: By, teams: Sequence[str], as_json: bool,
          html: Path | None) -> None:
-    """The body. Every object it makes is gone when it returns, so the collector, enabled again
-    after it, has nothing of the report's left to walk."""
+    """The body. Its objects are gone when it returns, so the collector, enabled again after
+    it, has hardly anything of the report's left to walk."""
     from promptlib.report import document as core  # noqa: PLC0415  (start-up: only this path loads it)
 
     if html is not None:
