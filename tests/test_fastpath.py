@@ -1,16 +1,20 @@
-"""The fast paths in `promptlib.cli.main`: a plain `search` or `render` is parsed by hand, never
-imports Typer, and must print exactly what the Typer command prints."""
+"""The fast paths in `promptlib.cli.main`: a plain `search`, `render` or `report` is parsed by
+hand, never imports Typer, and must print exactly what the Typer command prints."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from promptlib.cli.fastpath import SearchArgs, parse_search_args
 from promptlib.cli.render_flow import RenderArgs, parse_render_args
+from promptlib.cli.report_flow import ReportArgs, parse_report_args
+from tests import adoption_repo
+from tests.adoption_repo import SINCE, UNTIL
 from tests.conftest import write_tree
 
 
@@ -135,3 +139,58 @@ def test_render_fast_path_never_imports_typer(home):
                           text=True, check=False, timeout=60)
     assert done.stderr.strip().endswith("False"), done.stderr
     assert "boom" in done.stdout
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ([], ReportArgs()),
+    (["--json", "--since", "2024-04-01", "--until=2024-05-31", "--by", "month"],
+     ReportArgs("2024-04-01", "2024-05-31", "month", (), True)),
+    (["--team", "sre", "--team=support", "--since", "x", "--since", "2024-01-01"],
+     ReportArgs("2024-01-01", teams=("sre", "support"))),
+    (["--html", "out/r.html", "--by=week"], ReportArgs(html=Path("out/r.html"))),
+])
+def test_plain_reports_are_parsed(args, expected):
+    assert parse_report_args(args) == expected
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], ["-h"], ["--by", "day"], ["--by", "WEEK"], ["--since"], ["--since", "-1"],
+    ["--since="], ["--json=1"], ["--unknown"], ["extra"], ["--", "--json"], ["--team", "--json"],
+])
+def test_unusual_reports_fall_through_to_typer(args):
+    assert parse_report_args(args) is None
+
+
+REPORT_CASES = [
+    ["--json", "--since", SINCE, "--until", UNTIL],
+    ["--since", SINCE, "--until", UNTIL, "--by", "month"],  # the terminal view
+    ["--json", "--team", "support", "--since", SINCE, "--until", UNTIL],
+    ["--json"],
+    ["--since", "2024-02-30"],  # not a day: exit 4
+    ["--team", "nope"],  # exit 3
+]
+
+
+@pytest.mark.parametrize("args", REPORT_CASES)
+def test_report_fast_path_prints_what_the_typer_command_prints(cli, monkeypatch, args):
+    adoption_repo.build(monkeypatch)
+    via_typer = cli("report", *args, env={"NO_COLOR": "1"})
+    via_fast = subprocess.run([sys.executable, "-m", "promptlib", "report", *args],
+                              capture_output=True, text=True, check=False, timeout=60,
+                              env={**os.environ, "NO_COLOR": "1"})
+    assert (via_fast.returncode, via_fast.stdout, via_fast.stderr) == (
+        via_typer.exit_code, via_typer.stdout, via_typer.stderr)
+
+
+def test_report_fast_path_writes_the_same_html(cli, monkeypatch, tmp_path):
+    adoption_repo.build(monkeypatch)
+    via_typer = cli("report", "--html", str(tmp_path / "typer.html"))
+    via_fast = subprocess.run([sys.executable, "-m", "promptlib", "report", "--html",
+                               str(tmp_path / "fast.html")], capture_output=True, text=True,
+                              check=False, timeout=60)
+    assert (via_fast.returncode, via_fast.stdout) == (via_typer.exit_code, via_typer.stdout)
+    assert via_fast.stderr == via_typer.stderr.replace("typer.html", "fast.html")
+    assert (tmp_path / "fast.html").read_text() == (tmp_path / "typer.html").read_text()

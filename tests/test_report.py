@@ -361,6 +361,22 @@ def test_history_read_in_parallel_slices_gives_the_same_report(
     assert len(commits) == 15  # every commit, the ones that touch no recipe file too
 
 
+def test_report_json_never_imports_gitpython_typer_rich_or_jinja(built: dict[str, Path]
+                                                                 ) -> None:
+    """Their imports (~100 ms for GitPython, ~50 ms for Typer) would be a good part of a warm
+    report's time."""
+    code = ("import sys; sys.argv = ['promptlib', 'report', '--json'];"
+            "from promptlib.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('git', 'typer', 'rich', 'jinja2') if m in sys.modules),"
+            " file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().endswith("[]"), done.stderr
+    assert json.loads(done.stdout)["recipes"] == 6
+
+
 @pytest.mark.parametrize("minutes", [".nan", ".inf", "-.inf", "99999999999999999999", "1.0e+999"])
 def test_a_pulled_win_with_absurd_minutes_is_a_warning_in_every_view(
         built: dict[str, Path], cli: Cli, tmp_path: Path, minutes: str) -> None:

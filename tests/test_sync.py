@@ -796,6 +796,36 @@ def test_tracked_in_head_tells_committed_from_staged_files(tmp_path: Path):
     assert not (repo / "x").exists()
 
 
+def test_read_gives_what_run_gives_without_gitpython(tmp_path: Path):
+    """`gitops.read` (report's reads) and `gitops.run` (GitPython) agree: output, errors, and
+    stdout despite a failure with `with_exceptions=False`."""
+    from promptlib.errors import PromptlibError
+    from promptlib.gitops import run as gitops
+
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "--initial-branch=main", str(repo))
+    (repo / "caf\u00e9 \"x\".yaml").write_text("tags: [a]\n")
+    (repo / "b.yaml").write_text("tags:\n  - b\n")
+    git(repo, "add", "--all")
+    git(repo, "-c", "user.name=T\u00e9", "-c", "user.email=t@x", "commit", "-qm", "one\n\ntwo")
+    for args in (("log", "--name-status", "--format=%an%x1f%B", "HEAD", "--"),
+                 ("grep", "-z", "-A1", "-e", "^tags:", "--", "*.yaml"),
+                 ("ls-files", "-z"), ("rev-parse", "HEAD")):
+        assert gitops.read(repo, *args) == gitops.run(repo, *args), args
+    for args in (("rev-parse", "--verify", "--quiet", "nosuch^{commit}"),
+                 ("grep", "-e", "nothing-matches", "--"), ("log", "nosuch", "--")):
+        assert (gitops.read(repo, *args, with_exceptions=False)
+                == gitops.run(repo, *args, with_exceptions=False)), args
+        with pytest.raises(PromptlibError) as by_read:
+            gitops.read(repo, *args)
+        with pytest.raises(PromptlibError) as by_run:
+            gitops.run(repo, *args)
+        assert str(by_read.value) == str(by_run.value), args
+    assert gitops.read(tmp_path / "nosuch", "rev-parse", "--is-inside-work-tree",
+                       with_exceptions=False) == gitops.run(
+        tmp_path / "nosuch", "rev-parse", "--is-inside-work-tree", with_exceptions=False)
+
+
 def test_recover_unstages_a_file_staged_and_then_deleted(tmp_path: Path, alice: User):
     """What a killed `add` leaves (staged, never committed), once the file is deleted: it no
     longer breaks the next commit."""

@@ -218,3 +218,8 @@ def git_identity() -> dict[str, str]:
 def env_is_set(name: str) -> bool:
     """True when one of the variables named above is set and not empty."""
     return bool(os.environ.get(name))
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    """The environment a child process gets: this one's, with `extra` on top."""
+    return {**os.environ, **extra}

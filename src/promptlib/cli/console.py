@@ -13,7 +13,6 @@ clipboard write, title change or screen wipe reaches the terminal (DESIGN §7).
 from __future__ import annotations
 
 import contextlib
-import json as _json
 import re
 import sys
 import unicodedata
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from promptlib import paths as config
+from promptlib.utils.jsontext import dumps_indented
 from promptlib.utils.text import CONTROL_OR_COLOUR, JSON_C1_ESCAPES
 
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36",
@@ -70,7 +70,7 @@ def raw(text: str) -> None:
 
 
 def json(document: Any) -> None:
-    text = _json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    text = dumps_indented(document)  # json.dumps(indent=2, ensure_ascii=False, default=str)
     if _C1_OR_DEL.search(text):  # translating a large document costs; most have nothing to escape
         text = text.translate(JSON_C1_ESCAPES)
     sys.stdout.write(text + "\n")

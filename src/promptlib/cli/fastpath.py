@@ -1,13 +1,13 @@
-"""The Typer-free fast path: a plain `promptlib search …` or `promptlib render …` is answered
-here, without importing Typer. Why: importing Typer and Click costs ~50 ms on the 2-core machine
-the budgets are set for, most of what a search may take in all (1.5x `grep -ril` over 10,000
-recipes, ~67 ms) and half of what render may add to Jinja2 and redaction (docs/architecture.md,
-"Budgets"). The fast path knows only those commands' options; anything else — `--help`, an
-unknown option, an odd `--limit` — falls through to the Typer app, which owns every usage
-message. Both paths run the same functions (`search_flow.run_search`, `render_flow.run_render`)
-and turn errors into the same message and exit code; tests/test_fastpath.py checks that they
-print the same thing.
-"""
+"""The Typer-free fast path: a plain `promptlib search …`, `render …`, `redact …` or `report …`
+is answered here, without importing Typer. Why: importing Typer and Click costs ~50 ms on the
+2-core machine the budgets are set for, most of what a search may take in all (1.5x `grep -ril`
+over 10,000 recipes, ~67 ms), half of what render may add to Jinja2 and redaction, and a tenth
+of a warm report (docs/architecture.md, "Budgets"). The fast path knows only those commands'
+options; anything else — `--help`, an unknown option, an odd `--limit` — falls through to the
+Typer app, which owns every usage message. Both paths run the same functions
+(`search_flow.run_search`, `render_flow.run_render`, `report_flow.run_report`, …) and turn
+errors into the same message and exit code; tests/test_fastpath.py checks that they print the
+same thing."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ def fast_command(args: Sequence[str]) -> Callable[[], None] | None:
         render = render_flow.parse_render_args(args[1:])
         if render is not None:
             return lambda: render_flow.run_render(render)
+    if args[:1] == ["report"]:
+        from promptlib.cli import report_flow  # noqa: PLC0415  (start-up: only this path loads it)
+
+        report = report_flow.parse_report_args(args[1:])
+        if report is not None:
+            return lambda: report_flow.run_in_process(report)
     if args[:1] == ["redact"]:
         from promptlib.cli import redact_flow  # noqa: PLC0415  (start-up: only this path loads it)
 

@@ -72,24 +72,9 @@ def report(
                     ] = None,
 ) -> None:
     """Adoption, peer sharing and time saved, per week or month, with the trend."""
-    from promptlib.report import document as core  # noqa: PLC0415  (start-up: only this path loads it)
+    from promptlib.cli.report_flow import run_report  # noqa: PLC0415  (start-up: only this path loads it)
 
-    if html is not None:
-        from promptlib.cli import report_html  # noqa: PLC0415  (start-up: only this path loads it)
-
-        report_html.target(html)  # a missing folder fails before the work, not after it
-    result = core.build(since, until, by.value, team or [])
-    for problem in result.problems:
-        console.warn(f"skipped {problem}")
-    if html is not None:
-        report_html.write(result.doc, html)
-        console.success(f"wrote {html}")
-    if as_json:
-        console.json(result.doc)
-    elif html is None:
-        from promptlib.cli import report_view  # noqa: PLC0415  (start-up: only this path loads it)
-
-        report_view.show(result.doc)
+    run_report(since, until, by.value, team or [], as_json, html)
 
 
 def team_usage(

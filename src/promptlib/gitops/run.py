@@ -3,8 +3,8 @@ place GitPython's errors become PromptlibErrors, commit, log, identity and refs.
 
 The git package is four modules, and only they ever run git (docs/architecture.md):
 
-- `gitops.run` (this one): hardening, `run`/`run_bytes`/`try_run`/`spawn`, init, commit, log,
-  identity and refs.
+- `gitops.run` (this one): hardening, `run`/`run_bytes`/`try_run`/`spawn` (and `read`, which
+  runs a read-only command without GitPython), init, commit, log, identity and refs.
 - `gitops.lock`: the per-collection write lock, which runs `history.recover` once held.
 - `gitops.remote`: clone, fetch, push under the silence watchdog; remote URLs; telling an
   unreachable remote from other failures.
@@ -13,7 +13,8 @@ The git package is four modules, and only they ever run git (docs/architecture.m
 
 `gitops.remote` and `gitops.history` reach git only through the functions here; no module
 outside the gitops package may import `git` (an import-linter contract). GitPython is
-imported inside functions only: `search` and `render` never pay for it.
+imported inside functions only: `search` and `render` never pay for it, nor `report`, which
+reads through `read`.
 
 Every git process runs hardened (DESIGN §7): hooks, fsmonitor and submodule recursion off, no
 terminal prompts, symlinks checked out as plain files, every received object fsck'ed, and only
@@ -31,6 +32,7 @@ import contextlib
 import getpass
 import re
 import socket
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +92,7 @@ GIT_ENV = {
 }
 
 _LOG_FORMAT = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e"
+_ENCODING = sys.getfilesystemencoding()  # GitPython's, for git's output
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,36 @@ def run(path: Path, *args: str, **kwargs: Any) -> str:
     return out
 
 
+def read(path: Path, *args: str, with_exceptions: bool = True) -> str:
+    """`run` for a read-only command, without GitPython: its import (~100 ms) would be most of
+    the wait of a command that only reads (`report`). What git sees and what comes back are
+    `run`'s: the hardened command, GitPython's environment (`LANGUAGE`/`LC_ALL=C`, `GIT_ENV`)
+    and working folder, stdout decoded the same way with one trailing newline dropped, and the
+    same PromptlibError (with `with_exceptions=False`, stdout whatever the exit status)."""
+    import os  # noqa: PLC0415  (stdlib, kept off the start-up path)
+    import subprocess  # noqa: PLC0415  (stdlib, kept off the start-up path)
+
+    env = paths.child_env({"LANGUAGE": "C", "LC_ALL": "C", **GIT_ENV})
+    # GitPython's `expand_path` (not `Path.resolve`, which follows symlinks), and its fallback
+    # to this process's folder for one it cannot enter: the same folder either way.
+    expanded = os.path.expandvars(os.path.expanduser(str(path)))  # noqa: PTH111
+    folder = os.path.normpath(os.path.abspath(expanded))  # noqa: PTH100
+    cwd = folder if os.access(folder, os.X_OK) else None
+    try:
+        proc = subprocess.run(_hardened(args), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, check=False)
+    except FileNotFoundError:
+        raise PromptlibError(GIT_MISSING, hint=GIT_MISSING_HINT) from None
+    out = proc.stdout.removesuffix(b"\n").decode(_ENCODING, "surrogateescape")
+    if with_exceptions and proc.returncode != 0:
+        err = proc.stderr.removesuffix(b"\n").decode(_ENCODING, "surrogateescape")
+        # What `_decode` makes of GitCommandError's `stderr: '…'` (or, with no stderr, its
+        # `stdout: '…'`) wrapping: the message `run` gives, to the character.
+        wrapped = f"\n  stderr: '{err}'" if err else f"\n  stdout: '{out}'" if out else ""
+        raise failure(path, args, proc.returncode, _decode(wrapped))
+    return out
+
+
 def run_bytes(path: Path, *args: str, **kwargs: Any) -> bytes:
     """`run`, returning stdout as raw bytes (file contents), nothing stripped."""
     out: bytes = _execute(path, args, stdout_as_string=False, strip_newline_in_stdout=False,
@@ -244,7 +277,7 @@ def init(path: Path) -> None:
 
 def _config(path: Path, key: str) -> str:
     try:
-        return run(path, "config", "--get", key)
+        return read(path, "config", "--get", key)
     except PromptlibError:
         return ""
 

@@ -33,9 +33,11 @@ class Facts:
 
 
 def recipe_facts(coll: Collection) -> Facts:
-    out = gitops.run(coll.path, "grep", "-z", "-I", "--full-name", "--no-color", "-A1",
-                     "-e", "^shared_from:", "-e", "^tags:", "--", "*.yaml",
-                     with_exceptions=False)
+    # One thread: the work is opening 10,000 small files, and git's threads mostly add system
+    # time (measured on 2 cores: 0.09 s of CPU alone, 0.13 s with the default threads).
+    out = gitops.read(coll.path, "grep", "-z", "-I", "--full-name", "--no-color", "--threads=1",
+                      "-A1", "-e", "^shared_from:", "-e", "^tags:", "--", "*.yaml",
+                      with_exceptions=False)
     facts = parse_grep(out)
     for path in facts.use_case:
         if facts.use_case[path] == UNKNOWN_USE_CASE:

@@ -77,33 +77,34 @@ def _read_all(coll: Collection, head: str) -> list[CompactCommit]:
     import os  # noqa: PLC0415  (stdlib, kept off the start-up path)
 
     workers = min(4, os.cpu_count() or 1)
-    total = int(gitops.run(coll.path, "rev-list", "--count", "--no-merges", head) or 0)
+    total = int(gitops.read(coll.path, "rev-list", "--count", "--no-merges", head) or 0)
     if workers < 2 or total < PARALLEL_LOG_FROM:
         return compact(git_log(coll, head))
     size = -(-total // workers)
 
-    def piece(i: int) -> str:  # newest first, like the walk itself
-        return gitops.run(coll.path, "log", "--no-merges", "--no-renames", _LOG_FORMAT,
-                          "--name-status", f"--skip={i * size}", f"--max-count={size}", head,
-                          "--")
+    def piece(i: int) -> list[CompactCommit]:  # newest first, like the walk itself
+        # Compacted here: a slice that is done is read while the others still run.
+        return compact(gitops.read(coll.path, "log", "--no-merges", "--no-renames", _LOG_FORMAT,
+                                   "--name-status", f"--skip={i * size}", f"--max-count={size}",
+                                   head, "--"))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pieces = list(pool.map(piece, range(workers)))
-    commits = [c for text in pieces for c in compact(text)]
+    commits = [c for piece_commits in pieces for c in piece_commits]
     commits.reverse()
     return commits
 
 
 def _head(coll: Collection) -> str | None:
-    out = gitops.run(coll.path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
-                     with_exceptions=False)
+    out = gitops.read(coll.path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
+                      with_exceptions=False)
     sha = out.strip()
     return sha if len(sha) == 40 and all(c in "0123456789abcdef" for c in sha) else None
 
 
 def _is_ancestor(coll: Collection, old: str, new: str) -> bool:
     try:
-        gitops.run(coll.path, "merge-base", "--is-ancestor", old, new)
+        gitops.read(coll.path, "merge-base", "--is-ancestor", old, new)
     except PromptlibError:
         return False
     return True
@@ -135,8 +136,8 @@ def _write_cache(path: Path, head: str, commits: list[CompactCommit]) -> None:
 
 def git_log(coll: Collection, revisions: str) -> str:
     """One `git log` over `revisions` (a sha or `old..new`, never a user string), oldest first."""
-    return gitops.run(coll.path, "log", "--reverse", "--no-merges", "--no-renames",
-                      _LOG_FORMAT, "--name-status", revisions, "--")
+    return gitops.read(coll.path, "log", "--reverse", "--no-merges", "--no-renames",
+                       _LOG_FORMAT, "--name-status", revisions, "--")
 
 
 def compact(text: str) -> list[CompactCommit]:
