@@ -90,7 +90,7 @@ def _decode(data: bytes) -> str:
 def _compose(text: str) -> yaml.Node:
     import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader_cls = _loader_class()
     try:
         root = yaml.compose(text, Loader=loader_cls)
     except yaml.MarkedYAMLError as exc:
@@ -106,6 +106,50 @@ def _compose(text: str) -> yaml.Node:
     if "&" in text:
         _reject_anchors(text, loader_cls)
     return root
+
+
+@functools.cache
+def _loader_class() -> Any:
+    """CSafeLoader's parser and resolver, without its constructor (composing never constructs),
+    and resolving each short scalar's tag once per process: a full index build composes ~37
+    scalars a recipe, mostly the same keys and values (`description`, `true`, `tail`), and
+    `Resolver.resolve` is Python code the C parser calls for every one. SafeLoader when PyYAML
+    has no libyaml."""
+    import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
+
+    if not hasattr(yaml, "CSafeLoader"):
+        return yaml.SafeLoader
+    c_parser: Any = yaml.cyaml.CParser  # type: ignore[attr-defined]
+    resolver: Any = yaml.resolver.Resolver
+    scalar = yaml.ScalarNode
+    tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    class Composer(c_parser, resolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            c_parser.__init__(self, stream)
+            resolver.__init__(self)
+
+        def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+            # A scalar's tag depends on its value and `implicit` alone (Resolver has no path
+            # resolvers); remember it for short values, of which a library has few.
+            if kind is not scalar or len(value) > 64:
+                return resolver.resolve(self, kind, value, implicit)  # type: ignore[no-any-return]
+            key = (value, implicit)
+            tag = tags.get(key)
+            if tag is None:
+                tag = resolver.resolve(self, kind, value, implicit)
+                if len(tags) < 4096:
+                    tags[key] = tag
+            return tag
+
+        # No-ops without path resolvers, which Resolver has none of; called twice per node.
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    return Composer
 
 
 def _explain(exc: yaml.MarkedYAMLError, text: str, line: int | None) -> str:
@@ -211,6 +255,8 @@ class _Fields:
         import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
 
         self._visit(node, where)
+        if node.tag == _STR and type(node) is yaml.ScalarNode:  # most values: no check can fail
+            return _no_controls(node.value, node, where)
         if node.tag not in _SCALAR_TAGS and node.tag not in (_SEQ, _MAP):
             raise RecipeError(f"unsupported YAML tag {node.tag!r}: use a plain value",
                               line=_line(node), field=where)
