@@ -182,6 +182,16 @@ def _constructor() -> yaml.constructor.SafeConstructor:
     return yaml.constructor.SafeConstructor()
 
 
+@functools.lru_cache(maxsize=1024)
+def _construct(tag: str, value: str) -> Scalar | None:
+    """A plain scalar's value from its tag (int, float, bool or null, checked first) and text:
+    the same few (`true`, `20000`) over and over in a library, and immutable."""
+    import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
+
+    node = yaml.ScalarNode(tag, value)
+    return _constructor().construct_object(node)  # type: ignore[no-any-return]
+
+
 def _no_controls(value: str, node: yaml.Node, where: str) -> str:
     found = CONTROL_CHARS.search(value)
     if found:
@@ -268,10 +278,10 @@ class _Fields:
                               line=_line(node), field=where)
         if node.tag == _STR:
             return _no_controls(str(node.value), node, where)
-        value = _constructor().construct_object(node)
+        value = _construct(node.tag, node.value)
         if isinstance(value, float) and math.isnan(value):
             raise RecipeError("must be a number, not NaN", line=_line(node), field=where)
-        return value  # type: ignore[no-any-return]
+        return value
 
     def _string(self, node: yaml.Node, where: str, *, one_line: bool = False) -> str:
         value = self._scalar(node, where)
