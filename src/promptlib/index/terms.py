@@ -25,6 +25,9 @@ _SEPARATORS = re.compile(r"[\W_]+")
 _CLASSES = str.maketrans({**dict.fromkeys(string.ascii_lowercase, "a"),
                           **dict.fromkeys(string.ascii_uppercase, "A"),
                           **dict.fromkeys(string.digits, "0")})
+_ASCII_CLASSES = bytes.maketrans(
+    (string.ascii_lowercase + string.ascii_uppercase + string.digits).encode(),
+    b"a" * 26 + b"A" * 26 + b"0" * 10)
 
 # Not joined with their neighbours: `infrastructure-as-code` gives no `infrastructureas`. The
 # particles of phrasal compounds (`on-call`, `roll-out`, `sign-off`) are joined.
@@ -90,6 +93,9 @@ def _mixed_words(text: str) -> list[str]:
 
 
 def _hinted(text: str) -> bool:
+    if text.isascii():  # most text: a byte table maps it ~10x faster than a str table does
+        ascii_classes = text.encode("ascii").translate(_ASCII_CLASSES)
+        return b"aA" in ascii_classes or b"AAa" in ascii_classes or b"aaa0" in ascii_classes
     classes = text.translate(_CLASSES)
     return "aA" in classes or "AAa" in classes or "aaa0" in classes
 
