@@ -121,8 +121,11 @@ def _loader_class() -> Any:
         return yaml.SafeLoader
     c_parser: Any = yaml.cyaml.CParser  # type: ignore[attr-defined]
     resolver: Any = yaml.resolver.Resolver
+    if resolver.yaml_path_resolvers:  # PyYAML registers none; the shortcuts below need none
+        return yaml.CSafeLoader
     scalar = yaml.ScalarNode
-    tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+    tags: dict[str, str] = {}
+    str_tag = resolver.DEFAULT_SCALAR_TAG
 
     class Composer(c_parser, resolver):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
@@ -130,16 +133,18 @@ def _loader_class() -> Any:
             resolver.__init__(self)
 
         def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-            # A scalar's tag depends on its value and `implicit` alone (Resolver has no path
-            # resolvers); remember it for short values, of which a library has few.
-            if kind is not scalar or len(value) > 64:
+            # What Resolver.resolve gives, without path resolvers (it has none): a quoted or
+            # block scalar is a string, and a plain one's tag depends on its text alone. Short
+            # texts (keys, `true`, `tail`) are remembered: a library holds few of them.
+            if kind is not scalar:
                 return resolver.resolve(self, kind, value, implicit)  # type: ignore[no-any-return]
-            key = (value, implicit)
-            tag = tags.get(key)
+            if not implicit[0]:
+                return str_tag  # type: ignore[no-any-return]
+            tag = tags.get(value)
             if tag is None:
                 tag = resolver.resolve(self, kind, value, implicit)
-                if len(tags) < 4096:
-                    tags[key] = tag
+                if len(value) <= 64 and len(tags) < 4096:
+                    tags[value] = tag
             return tag
 
         # No-ops without path resolvers, which Resolver has none of; called twice per node.
