@@ -186,3 +186,39 @@ def test_dump_then_load_is_identity(title: str, description: str, default: objec
                       tags=("incident-response",), template=body + "{{ value }}\n",
                       variables=(variable,))
     assert recipe.loads(r.dump()) == r
+
+
+# The loader composes with its own class (CSafeLoader's parser and resolver, each short scalar's
+# tag remembered): it must give the very node tree CSafeLoader gives, tags, values and lines.
+_TRICKY = """\
+name: n
+plain: [true, True, yes, no, ~, null, '', "", 0x1f, 0o17, 1_000, 1:30, .inf, -.nan, 1e3, 2024-01-02]
+quoted: ['true', "20000", 'null']
+explicit: [!!str 1, !!int "2", !!float '3', !!bool "true"]
+block: |
+  {{ x }} true
+folded: >
+  20000
+long: this plain value is longer than sixty-four characters, so it is never remembered at all
+nested: {a: {b: [1, {c: d}]}, ? [k]: v}
+"""
+
+
+def _tree(node):
+    value = node.value
+    if isinstance(value, list):
+        value = [tuple(_tree(n) for n in item) if isinstance(item, tuple) else _tree(item)
+                 for item in value]
+    return (type(node).__name__, node.tag, value, node.start_mark.line, node.start_mark.column,
+            node.end_mark.line, getattr(node, "style", None))
+
+
+def test_the_loader_composes_the_tree_csafeloader_composes():
+    import yaml
+
+    from promptlib.recipe import loader
+
+    for _ in range(2):  # the second time from the remembered tags
+        ours = yaml.compose(_TRICKY, Loader=loader._loader_class())
+        theirs = yaml.compose(_TRICKY, Loader=yaml.CSafeLoader)
+        assert _tree(ours) == _tree(theirs)

@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from promptlib import paths
 from promptlib.index import search, synonyms, terms, typos
 from promptlib.index.query import Group, Term, plan
@@ -39,6 +42,26 @@ def test_index_text_adds_the_parts_of_mixed_case_words_and_the_joins_of_hyphenat
     assert extra.split() == ["OOM", "Killed", "Crash", "Loop", "Back", "Off", "tier", "1",
                              "oncall"]
     assert terms.index_text("plain words stay as they are") == "plain words stay as they are"
+
+
+# Word pieces that make compounds, case changes, glue words and the odd non-ASCII letter or digit.
+_PIECES = [*"aAzZ09-_ .\n\té²", "on", "the", "OOM", "Killed", "tier"]
+_FIELD = st.lists(st.sampled_from(_PIECES), max_size=10).map("".join)
+
+
+@given(st.lists(_FIELD, min_size=1, max_size=4))
+def test_index_fields_is_index_text_of_each_field_and_of_them_joined(fields):
+    # The build writes both from one pass; `_forget_files` deletes with index_text of the joined
+    # fields, so the two must agree to the character (`SEV1` is split only beside a hint).
+    each, joined = terms.index_fields(fields)
+    assert each == [terms.index_text(f) for f in fields]
+    assert joined == terms.index_text(" ".join(fields))
+
+
+def test_index_fields_splits_an_upper_case_word_as_the_joined_text_does():
+    each, joined = terms.index_fields(["SEV1 page", "OOMKilled"])
+    assert each == ["SEV1 page", "OOMKilled\nOOM Killed"]
+    assert joined == "SEV1 page OOMKilled\nSEV 1 OOM Killed"
 
 
 def test_forms_of_a_typed_word():

@@ -36,7 +36,7 @@ from promptlib.index.fresh import (
     unpack,
 )
 from promptlib.index.stamps import dir_path
-from promptlib.index.terms import index_text
+from promptlib.index.terms import index_fields, index_text
 
 if TYPE_CHECKING:
     import sqlite3
@@ -192,21 +192,12 @@ def parse(job: _Job) -> Parsed:
                                       "path": store.display_path(rf)})
     variables = "\n".join(f"{v.name} {v.description}".strip() for v in r.variables)
     # The variables and the template go only into the `recipes` table: their compound words are
-    # split here, in the worker processes of a big build (see `_fts_row` for the other fields).
+    # split here, in the worker processes of a big build (see `_insert_batch` for the others).
     # Each variable in full, as JSON: what `promptlib mcp` lists as a prompt's arguments.
     arguments = json.dumps([{"name": v.name, **v.to_dict()} for v in r.variables],
                            ensure_ascii=False, separators=(",", ":"))
     return job, (r.name, r.title, r.description, r.tags, index_text(variables),
                  index_text(r.template), arguments), None
-
-
-def _fts_row(fid: int, name: str, tag_text: str, title: str, description: str, variables: str,
-             template: str) -> tuple[int, str, str, str, str, str, str]:
-    """A recipe's row in the `recipes` table: each field with its compound words split and
-    joined (terms.index_text), so `OOMKilled` is found as `oom killed`, `on-call` as `oncall`.
-    `variables` and `template` come from `parse` that way already."""
-    return (fid, index_text(name), index_text(tag_text), index_text(title),
-            index_text(description), variables, template)
 
 
 def _parse_all(jobs: Sequence[_Job]) -> Iterator[Parsed]:
@@ -292,7 +283,8 @@ def _forget_files(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
 
 
 def _words_text(name: str, tags: str, title: str, description: str) -> str:
-    # Deterministic from the `files` columns: `_forget_files` deletes with the same text.
+    # Deterministic from the `files` columns: `_forget_files` deletes with the same text that
+    # `_insert_batch` inserted (there through `terms.index_fields`, which gives this text too).
     return index_text(f"{name} {tags} {title} {description}")
 
 
@@ -349,8 +341,13 @@ def _insert_batch(conn: sqlite3.Connection, batch: list[Parsed],
         tag_text = " ".join(tag_list)
         files.append((fid, dir_id, job.collection, job.relpath, name, title, tag_text,
                       description, None, arguments))
-        fts.append(_fts_row(fid, name, tag_text, title, description, variables, template))
-        words.append((fid, _words_text(name, tag_text, title, description)))
+        # Each field with its compound words split and joined (terms.index_text), so `OOMKilled`
+        # is found as `oom killed`, `on-call` as `oncall`; `variables` and `template` come from
+        # `parse` that way already. The words row is `_words_text` of the same fields.
+        (name_t, tags_t, title_t, description_t), words_t = index_fields(
+            (name, tag_text, title, description))
+        fts.append((fid, name_t, tags_t, title_t, description_t, variables, template))
+        words.append((fid, words_t))
         tags += [(fid, t) for t in dict.fromkeys(tag_list)]
     conn.executemany("INSERT INTO files(id, dir_id, collection, relpath, name, title, tags, "
                      "description, problem, variables) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

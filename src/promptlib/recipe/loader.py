@@ -90,7 +90,7 @@ def _decode(data: bytes) -> str:
 def _compose(text: str) -> yaml.Node:
     import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader_cls = _loader_class()
     try:
         root = yaml.compose(text, Loader=loader_cls)
     except yaml.MarkedYAMLError as exc:
@@ -106,6 +106,55 @@ def _compose(text: str) -> yaml.Node:
     if "&" in text:
         _reject_anchors(text, loader_cls)
     return root
+
+
+@functools.cache
+def _loader_class() -> Any:
+    """CSafeLoader's parser and resolver, without its constructor (composing never constructs),
+    and resolving each short scalar's tag once per process: a full index build composes ~37
+    scalars a recipe, mostly the same keys and values (`description`, `true`, `tail`), and
+    `Resolver.resolve` is Python code the C parser calls for every one. SafeLoader when PyYAML
+    has no libyaml."""
+    import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
+
+    if not hasattr(yaml, "CSafeLoader"):
+        return yaml.SafeLoader
+    c_parser: Any = yaml.cyaml.CParser  # type: ignore[attr-defined]
+    resolver: Any = yaml.resolver.Resolver
+    if resolver.yaml_path_resolvers:  # PyYAML registers none; the shortcuts below need none
+        return yaml.CSafeLoader
+    scalar = yaml.ScalarNode
+    tags: dict[str, str] = {}
+    str_tag = resolver.DEFAULT_SCALAR_TAG
+
+    class Composer(c_parser, resolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            c_parser.__init__(self, stream)
+            resolver.__init__(self)
+
+        def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+            # What Resolver.resolve gives, without path resolvers (it has none): a quoted or
+            # block scalar is a string, and a plain one's tag depends on its text alone. Short
+            # texts (keys, `true`, `tail`) are remembered: a library holds few of them.
+            if kind is not scalar:
+                return resolver.resolve(self, kind, value, implicit)  # type: ignore[no-any-return]
+            if not implicit[0]:
+                return str_tag  # type: ignore[no-any-return]
+            tag = tags.get(value)
+            if tag is None:
+                tag = resolver.resolve(self, kind, value, implicit)
+                if len(value) <= 64 and len(tags) < 4096:
+                    tags[value] = tag
+            return tag
+
+        # No-ops without path resolvers, which Resolver has none of; called twice per node.
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    return Composer
 
 
 def _explain(exc: yaml.MarkedYAMLError, text: str, line: int | None) -> str:
@@ -136,6 +185,16 @@ def _constructor() -> yaml.constructor.SafeConstructor:
     import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
 
     return yaml.constructor.SafeConstructor()
+
+
+@functools.lru_cache(maxsize=1024)
+def _construct(tag: str, value: str) -> Scalar | None:
+    """A plain scalar's value from its tag (int, float, bool or null, checked first) and text:
+    the same few (`true`, `20000`) over and over in a library, and immutable."""
+    import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
+
+    node = yaml.ScalarNode(tag, value)
+    return _constructor().construct_object(node)  # type: ignore[no-any-return]
 
 
 def _no_controls(value: str, node: yaml.Node, where: str) -> str:
@@ -211,6 +270,8 @@ class _Fields:
         import yaml  # noqa: PLC0415  (PyYAML: only YAML readers and writers pay)
 
         self._visit(node, where)
+        if node.tag == _STR and type(node) is yaml.ScalarNode:  # most values: no check can fail
+            return _no_controls(node.value, node, where)
         if node.tag not in _SCALAR_TAGS and node.tag not in (_SEQ, _MAP):
             raise RecipeError(f"unsupported YAML tag {node.tag!r}: use a plain value",
                               line=_line(node), field=where)
@@ -222,10 +283,10 @@ class _Fields:
                               line=_line(node), field=where)
         if node.tag == _STR:
             return _no_controls(str(node.value), node, where)
-        value = _constructor().construct_object(node)
+        value = _construct(node.tag, node.value)
         if isinstance(value, float) and math.isnan(value):
             raise RecipeError("must be a number, not NaN", line=_line(node), field=where)
-        return value  # type: ignore[no-any-return]
+        return value
 
     def _string(self, node: yaml.Node, where: str, *, one_line: bool = False) -> str:
         value = self._scalar(node, where)

@@ -74,11 +74,23 @@ class NotRegularFileError(OSError):
     """A device, FIFO or folder where a file was expected: reading it could block or never end."""
 
 
-def read_nofollow(path: Path, limit: int) -> bytes:
+def read_nofollow(path: Path | str, limit: int) -> bytes:
     """At most `limit` bytes of a regular file, never through a symlink. Raises OSError."""
     fd = open_nofollow(path)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(f"not a regular file: {path}")
+        # Reads sized by the file, one byte over to meet its end: one read of `limit` bytes
+        # would allocate that much first (256 KiB a recipe, 10,000 times in an index build).
+        chunks, left, want = [], limit, st.st_size + 1
+        while left > 0:
+            chunk = os.read(fd, min(want, left))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+            want = 1 << 16  # the file grew since fstat(): read on to its end or the limit
+        return b"".join(chunks)
+    finally:
         os.close(fd)
-        raise NotRegularFileError(f"not a regular file: {path}")
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read(limit)
