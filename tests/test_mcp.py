@@ -185,8 +185,10 @@ def test_each_bad_request_is_an_mcp_error_and_the_server_keeps_serving(seeded: P
 def test_a_slow_template_does_not_hold_up_other_requests(seeded: Path):
     collection = seeded / "collections" / "local" / "incident-response"
     (collection / "spin.yaml").write_text(recipe_yaml(
-        "spin", template="{% for i in range(9000) %}{% for j in range(9000) %}{% endfor %}"
-                "{% endfor %}{{ host }}\n"))
+        # 9000**3 steps: far past the sandbox's 2 s deadline on any machine (9000**2 once took
+        # 1.9 s and rendered).
+        "spin", template="{% for i in range(9000) %}{% for j in range(9000) %}"
+                "{% for k in range(9000) %}{% endfor %}{% endfor %}{% endfor %}{{ host }}\n"))
 
     async def body(client: Client) -> None:
         timings: dict[str, float] = {"start": anyio.current_time()}
@@ -226,8 +228,10 @@ def children(pid: int) -> list[tuple[int, str]]:
 def test_renders_fork_their_worker_from_the_fork_server_not_from_the_server(seeded: Path):
     collection = seeded / "collections" / "local" / "incident-response"
     (collection / "spin.yaml").write_text(recipe_yaml(
-        "spin", template="{% for i in range(9000) %}{% for j in range(9000) %}{% endfor %}"
-                "{% endfor %}{{ host }}\n"))
+        # 9000**3 steps: far past the sandbox's 2 s deadline on any machine (9000**2 once took
+        # 1.9 s and rendered).
+        "spin", template="{% for i in range(9000) %}{% for j in range(9000) %}"
+                "{% for k in range(9000) %}{% endfor %}{% endfor %}{% endfor %}{{ host }}\n"))
     seen: dict[str, int] = {"under the fork server": 0, "under the server": 0}
 
     async def body(client: Client) -> None:
