@@ -32,7 +32,7 @@ from promptlib.recipe.model import (
     Variable,
     is_valid_name,
 )
-from promptlib.utils.text import CONTROL_CHARS
+from promptlib.utils.text import CONTROL_CHARS, has_controls
 
 if TYPE_CHECKING:
     import yaml
@@ -198,7 +198,7 @@ def _construct(tag: str, value: str) -> Scalar | None:
 
 
 def _no_controls(value: str, node: yaml.Node, where: str) -> str:
-    found = CONTROL_CHARS.search(value)
+    found = CONTROL_CHARS.search(value) if has_controls(value) else None
     if found:
         raise RecipeError(f"control character U+{ord(found.group()):04X} is not allowed "
                           "(terminal escapes could hide in it)", line=_line(node),
