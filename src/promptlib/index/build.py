@@ -13,6 +13,7 @@ index/db.py, with the rest of what makes the index file (its schema version, ope
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import stat
@@ -176,6 +177,11 @@ Fields = tuple[str, str, str, tuple[str, ...], str, str, str]
 Parsed = tuple[_Job, Fields | None, str | None]
 
 
+@functools.lru_cache(maxsize=64)
+def _root(root: str) -> Path:
+    return Path(root)  # the same few collections for every file of a build
+
+
 # json.dumps builds a new encoder for every call with options; one is enough.
 _ARGUMENTS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -185,7 +191,7 @@ def parse(job: _Job) -> Parsed:
     problem as JSON that `index.problem_error` turns back into the RecipeError."""
     from promptlib.store import collections as store  # noqa: PLC0415  (start-up: only this path loads it)
 
-    rf = store.RecipeFile(job.collection, Path(job.root), job.relpath)
+    rf = store.RecipeFile(job.collection, _root(job.root), job.relpath)
     try:
         r = store.read(rf)
     except RecipeError as exc:
