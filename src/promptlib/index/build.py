@@ -13,6 +13,7 @@ index/db.py, with the rest of what makes the index file (its schema version, ope
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import stat
@@ -176,12 +177,21 @@ Fields = tuple[str, str, str, tuple[str, ...], str, str, str]
 Parsed = tuple[_Job, Fields | None, str | None]
 
 
+@functools.lru_cache(maxsize=64)
+def _root(root: str) -> Path:
+    return Path(root)  # the same few collections for every file of a build
+
+
+# json.dumps builds a new encoder for every call with options; one is enough.
+_ARGUMENTS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def parse(job: _Job) -> Parsed:
     """Load one recipe with the strict loader: (job, fields, None) or (job, None, problem), the
     problem as JSON that `index.problem_error` turns back into the RecipeError."""
     from promptlib.store import collections as store  # noqa: PLC0415  (start-up: only this path loads it)
 
-    rf = store.RecipeFile(job.collection, Path(job.root), job.relpath)
+    rf = store.RecipeFile(job.collection, _root(job.root), job.relpath)
     try:
         r = store.read(rf)
     except RecipeError as exc:
@@ -194,8 +204,7 @@ def parse(job: _Job) -> Parsed:
     # The variables and the template go only into the `recipes` table: their compound words are
     # split here, in the worker processes of a big build (see `_insert_batch` for the others).
     # Each variable in full, as JSON: what `promptlib mcp` lists as a prompt's arguments.
-    arguments = json.dumps([{"name": v.name, **v.to_dict()} for v in r.variables],
-                           ensure_ascii=False, separators=(",", ":"))
+    arguments = _ARGUMENTS_JSON.encode([{"name": v.name, **v.to_dict()} for v in r.variables])
     return job, (r.name, r.title, r.description, r.tags, index_text(variables),
                  index_text(r.template), arguments), None
 
