@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -92,3 +92,23 @@ def recipe_yaml(name: str = "disk-full", *, tags: str = "[incident-response, dis
     body = "".join(f"  {line}\n" for line in template.splitlines())
     return (f"name: {name}\ntitle: Triage a full disk\ndescription: When a disk fills up.\n"
             f"tags: {tags}\n{variables}template: |\n{body}{extra}")
+
+
+def imports_of(args: Sequence[str], watched: Sequence[str], *, input: str | None = None,
+               env: Mapping[str, str] | None = None
+               ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run `promptlib ARGS` in a fresh interpreter as the console script does; also which of the
+    `watched` modules (each counted with its submodules) it had imported when it exited. That
+    list is the last line of stderr, which is taken off the result's stderr."""
+    code = ("import atexit, sys\n"
+            f"watched = {tuple(watched)!r}\n"
+            "atexit.register(lambda: print(sorted(m for m in sys.modules if any(m == w or "
+            "m.startswith(w + '.') for w in watched)), file=sys.stderr))\n"
+            f"sys.argv = ['promptlib', *{list(args)!r}]\n"
+            "from promptlib.cli import main\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", code], input=input, capture_output=True,
+                          text=True, check=False, timeout=60, env=env)
+    *rest, last = done.stderr.rstrip("\n").split("\n")
+    loaded = [m.strip(" '") for m in last.strip("[]").split(",") if m.strip()]
+    done.stderr = "".join(line + "\n" for line in rest)
+    return done, loaded

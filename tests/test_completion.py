@@ -16,7 +16,7 @@ from typer.main import get_command
 
 from promptlib.cli import complete
 from promptlib.cli.app import app
-from tests.conftest import recipe_yaml
+from tests.conftest import imports_of, recipe_yaml
 from tests.tmux import Tmux, needs_tmux
 
 BIN = str(Path(sys.executable).parent)  # where the `promptlib` the scripts call lives
@@ -266,22 +266,16 @@ def test_the_completion_table_matches_the_typer_app():
     assert not problems, "\n".join(problems)
 
 
-_TAB_CHECK = ("import sys, atexit\n"
-              "atexit.register(lambda: print(sorted(m for m in ('typer', 'yaml', 'git', 'typing', "
-              "'tempfile', 'json', 'pathlib', 'platformdirs', 'promptlib.index.db', "
-              "'promptlib.index.fresh', 'promptlib.cli.fastpath') if m in sys.modules), "
-              "file=sys.stderr))\n"
-              "sys.argv = ['promptlib', '__complete', 'bash', '2', '', '--', 'promptlib', "
-              "'render', 'log']\n"
-              "from promptlib.cli import main\nmain()\n")
+TAB = ["__complete", "bash", "2", "", "--", "promptlib", "render", "log"]
+# What keeps a TAB under half of grep's time (benchmarks/bench.py measures it).
+NOT_FOR_A_TAB = ("typer", "yaml", "git", "typing", "tempfile", "json", "pathlib", "platformdirs",
+                 "promptlib.index.db", "promptlib.index.fresh", "promptlib.cli.fastpath")
 
 
 def test_a_tab_imports_no_framework_no_typing_and_not_the_index_builder(library):
-    """What keeps a TAB under half of grep's time (benchmarks/bench.py measures it)."""
-    done = subprocess.run([sys.executable, "-c", _TAB_CHECK], capture_output=True, text=True,
-                          check=False, timeout=60)
+    done, loaded = imports_of(TAB, NOT_FOR_A_TAB)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert loaded == []
     assert done.stdout == "log-parsing-script\nlog-triage\n"
 
 
@@ -297,10 +291,9 @@ def test_without_promptlib_home_a_tab_still_imports_neither_pathlib_nor_platform
                               capture_output=True, text=True, check=False, timeout=60)
         assert done.returncode == 0, done.stderr
     assert (tmp_path / "user/.cache/promptlib/index.sqlite3").is_file()
-    done = subprocess.run([sys.executable, "-c", _TAB_CHECK], capture_output=True, text=True,
-                          env=env, check=False, timeout=60)
+    done, loaded = imports_of(TAB, NOT_FOR_A_TAB, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert loaded == []
     assert done.stdout == "log-parsing-script\nlog-triage\n"
 
 

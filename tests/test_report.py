@@ -25,6 +25,7 @@ from promptlib.report import history as report_history
 from promptlib.report import periods as report_periods
 from promptlib.store import collections as store
 from tests.adoption_repo import ME, PERIODS, SINCE, UNTIL
+from tests.conftest import imports_of
 
 Cli = Callable[..., Result]
 
@@ -365,15 +366,9 @@ def test_report_json_never_imports_gitpython_typer_rich_or_jinja(built: dict[str
                                                                  ) -> None:
     """Their imports (~100 ms for GitPython, ~50 ms for Typer) would be a good part of a warm
     report's time."""
-    code = ("import sys; sys.argv = ['promptlib', 'report', '--json'];"
-            "from promptlib.cli import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('git', 'typer', 'rich', 'jinja2') if m in sys.modules),"
-            " file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False, timeout=60)
+    done, loaded = imports_of(["report", "--json"], ("git", "typer", "rich", "jinja2"))
     assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().endswith("[]"), done.stderr
+    assert loaded == []
     assert json.loads(done.stdout)["recipes"] == 6
 
 

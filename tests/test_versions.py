@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import recipe_yaml
+from tests.conftest import imports_of, recipe_yaml
 from tests.gitdaemon import User, git, make_remote
 
 pytestmark = pytest.mark.slow
@@ -331,14 +330,9 @@ def test_render_at_a_rev_works_on_the_fast_path(run, cli, three_versions):
 
 
 def test_a_plain_render_never_imports_git(home, cli, three_versions):
-    code = ("import sys; sys.argv = ['promptlib', 'render', 'disk-full', '-v', 'host=x'];"
-            "from promptlib.cli import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m == 'git' or m.startswith('git.')"
-            " or m.startswith('promptlib.gitops')), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False, timeout=60)
-    assert done.stderr.strip().endswith("[]"), done.stderr
+    done, loaded = imports_of(["render", "disk-full", "-v", "host=x"], ("git", "promptlib.gitops"))
+    assert done.returncode == 0, done.stderr
+    assert loaded == []
 
 
 # --- usage and wins remember the version ---------------------------------------------------------
