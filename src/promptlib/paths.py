@@ -54,22 +54,24 @@ def home() -> Path:
 
 def home_dir() -> str:
     """`home()` as a string, without pathlib."""
-    explicit = os.environ.get(ENV_HOME)
-    if explicit:
-        return _absolute(os.path.expanduser(explicit))
-    return _platform_dir("data")
+    explicit = _explicit_home()
+    return explicit if explicit is not None else _platform_dir("data")
 
 
 def _home_or(platform_dir: str) -> str:
+    explicit = _explicit_home()
+    return os.path.join(explicit, platform_dir) if explicit is not None else _platform_dir(
+        platform_dir)
+
+
+def _explicit_home() -> str | None:
+    """PROMPTLIB_HOME, made absolute as `Path.expanduser().absolute()` would (nothing
+    resolved), or None when it is unset or empty."""
     explicit = os.environ.get(ENV_HOME)
-    if explicit:
-        return os.path.join(_absolute(os.path.expanduser(explicit)), platform_dir)
-    return _platform_dir(platform_dir)
-
-
-def _absolute(path: str) -> str:
-    """As `Path.absolute()`: the current folder in front of a relative path, nothing resolved."""
-    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+    if not explicit:
+        return None
+    expanded = os.path.expanduser(explicit)
+    return expanded if os.path.isabs(expanded) else os.path.join(os.getcwd(), expanded)
 
 
 # platformdirs' user folders on Linux: the XDG variable, else the default under the home.
